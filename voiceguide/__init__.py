@@ -1,0 +1,3 @@
+"""voiceguide: an offline voice coach for back-care stretching routines."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,74 @@
+"""Plain-data events going into the session and actions coming out of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+# ---- events (edges -> session) -------------------------------------------------------------
+@dataclass(frozen=True)
+class Tick:
+    """Time has passed; the session fires whatever cues are due."""
+
+
+@dataclass(frozen=True)
+class CommandHeard:
+    """The user asked for a command (typed, or recognised from speech)."""
+
+    command: str
+    phrase: str = ""
+
+
+Event = Tick | CommandHeard
+
+
+# ---- actions (session -> edges) ------------------------------------------------------------
+@dataclass(frozen=True)
+class Speak:
+    """Say `text` now. A new Speak cuts off whatever is still playing: the timed cue wins."""
+
+    text: str
+    kind: str  # cue kind, e.g. "setup", "count", "breath", "prompt", "safety"
+    cue_id: str = ""
+
+
+@dataclass(frozen=True)
+class CancelSpeech:
+    """Silence the speaker at once."""
+
+
+@dataclass(frozen=True)
+class AdjustVolume:
+    """Change the output gain by `steps` (positive is louder); `level` is the new 0..1 step."""
+
+    steps: int
+    level: float
+
+
+@dataclass(frozen=True)
+class AdjustRate:
+    """Change the speech rate by `steps` (positive is faster); `level` is the new 0..1 step."""
+
+    steps: int
+    level: float
+
+
+@dataclass(frozen=True)
+class LogPain:
+    """Record a pain report: where in the routine it happened."""
+
+    exercise: str
+    step_index: int
+    side: str | None
+    seconds_into_step: float
+
+
+@dataclass(frozen=True)
+class Finish:
+    """The session is over. `how` is one of: completed, stopped, pain."""
+
+    how: str
+    details: dict[str, object] = field(default_factory=dict)
+
+
+Action = Speak | CancelSpeech | AdjustVolume | AdjustRate | LogPain | Finish
