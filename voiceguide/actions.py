@@ -38,19 +38,17 @@ class CancelSpeech:
 
 
 @dataclass(frozen=True)
-class AdjustVolume:
-    """Change the output gain by `steps` (positive is louder); `level` is the new 0..1 step."""
+class SetVolume:
+    """Set the output gain; `volume` is 0..1 where 1 is full scale."""
 
-    steps: int
-    level: float
+    volume: float
 
 
 @dataclass(frozen=True)
-class AdjustRate:
-    """Change the speech rate by `steps` (positive is faster); `level` is the new 0..1 step."""
+class SetRate:
+    """Set the speech rate for phrases rendered from now on."""
 
-    steps: int
-    level: float
+    rate_wpm: int
 
 
 @dataclass(frozen=True)
@@ -71,4 +69,4 @@ class Finish:
     details: dict[str, object] = field(default_factory=dict)
 
 
-Action = Speak | CancelSpeech | AdjustVolume | AdjustRate | LogPain | Finish
+Action = Speak | CancelSpeech | SetVolume | SetRate | LogPain | Finish
