@@ -88,13 +88,14 @@ class Runner:
         clock: Clock,
         speech: SpeechSink,
         history: HistorySink | None = None,
-        events: queue.Queue[object] | None = None,
+        events: queue.SimpleQueue[object] | None = None,
     ) -> None:
         self.session = session
         self.clock = clock
         self.speech = speech
         self.history = history
-        self.events: queue.Queue[object] = events if events is not None else queue.Queue()
+        # SimpleQueue.put is reentrant, so signal handlers may post Quit safely.
+        self.events: queue.SimpleQueue[object] = events if events is not None else queue.SimpleQueue()
         self.how: str | None = None
         self._session_id: int | None = None
 

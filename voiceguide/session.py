@@ -223,7 +223,8 @@ class Session:
     def _on_skip(self, now: float) -> list[Action]:
         seg = self.segment
         if seg.kind == "outro":
-            return []
+            self.state = State.FINISHED
+            return [CancelSpeech(), Finish("completed")]
         target = 0 if seg.kind == "intro" else self._step_start(seg.step_index + 1)
         return self._jump(target, now)
 

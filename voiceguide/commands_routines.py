@@ -1,0 +1,69 @@
+"""`voiceguide list` and `voiceguide plan`: read-only views of the routines."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from voiceguide.config import Config
+from voiceguide.console import format_offset
+from voiceguide.errors import UserError
+from voiceguide.locale import load_locale
+from voiceguide.routine import Routine
+from voiceguide.routine_loader import default_routines_dir, find_routine, load_routines
+from voiceguide.timeline import Timeline, build_timeline, estimate_speech_seconds
+
+log = logging.getLogger("voiceguide.routines")
+
+
+def routines_dir(config: Config) -> Path:
+    """The routines folder: config or $VOICEGUIDE_ROUTINES, else the bundled one."""
+    return Path(config.routines_dir) if config.routines_dir else default_routines_dir()
+
+
+def load_good_routines(config: Config) -> list[Routine]:
+    """Every routine that loads cleanly; broken files are reported once each and skipped."""
+    folder = routines_dir(config)
+    if not folder.is_dir():
+        raise UserError(f"routines folder {folder} does not exist", 2)
+    routines, problems = load_routines(folder)
+    for problem in problems:
+        print(f"voiceguide: skipping broken routine: {problem}", file=sys.stderr)
+    if not routines:
+        raise UserError(f"no usable routines in {folder} (voiceguide lint shows why)", 2)
+    return routines
+
+
+def timeline_for(config: Config, name: str) -> Timeline:
+    """Find routine `name` and plan it with the configured locale and speech rate."""
+    routine = find_routine(name, load_good_routines(config))
+    locale = load_locale(config.locale)
+    return build_timeline(routine, locale, lambda t: estimate_speech_seconds(t, config.rate_wpm))
+
+
+def list_routines(config: Config) -> int:
+    """Print each routine with its length, level and spoken names."""
+    locale = load_locale(config.locale)
+    rows = []
+    for routine in load_good_routines(config):
+        minutes = build_timeline(routine, locale).total_seconds / 60
+        rows.append((routine.id, f"{minutes:4.1f} min", routine.level, routine.title,
+                     ", ".join(routine.aliases)))  # fmt: skip
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths)]
+        print("  ".join(cells) + f"  (say: {row[4]})")
+    return 0
+
+
+def print_plan(config: Config, name: str) -> int:
+    """Print every cue the routine will speak, with its time offset."""
+    timeline = timeline_for(config, name)
+    routine = timeline.routine
+    print(f"{routine.title} ({routine.id}): {len(routine.steps)} exercises, "
+          f"{format_offset(timeline.total_seconds)} in all")  # fmt: skip
+    for cue in timeline.cues():
+        print(f"[{format_offset(cue.at_seconds)}] {cue.kind:<10} {cue.text}")
+    print(f"[{format_offset(timeline.total_seconds)}] end")
+    return 0
