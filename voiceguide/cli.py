@@ -15,6 +15,10 @@ from voiceguide.errors import UserError
 
 log = logging.getLogger("voiceguide")
 Handler = Callable[[argparse.Namespace, Config], int]
+OVERRIDABLE = (
+    "log_level", "routines_dir", "history_db", "locale", "voice", "rate_wpm", "volume",
+    "output_device", "input_device", "engine",
+)  # fmt: skip
 
 
 def _positive_float(text: str) -> float:
@@ -73,6 +77,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", type=Path, help="config file to read (default: search)")
     parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
     parser.add_argument("--debug", action="store_true", help="show tracebacks for internal errors")
+    settings = parser.add_argument_group("settings (override the config file)")
+    settings.add_argument("--routines-dir", type=Path, metavar="DIR")
+    settings.add_argument("--history-db", type=Path, metavar="FILE")
+    settings.add_argument("--locale", metavar="LANG")
+    settings.add_argument("--voice", metavar="NAME", help="espeak-ng voice, e.g. en-us")
+    settings.add_argument("--rate-wpm", type=int, metavar="N", help="speech rate")
+    settings.add_argument("--volume", type=float, metavar="0..1")
+    settings.add_argument("--output-device", metavar="NAME|INDEX")
+    settings.add_argument("--input-device", metavar="NAME|INDEX")
+    settings.add_argument("--engine", choices=["pocketsphinx", "vosk"])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("list", help="show the routines and how long each takes")
@@ -106,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     debug = args.debug or bool(os.environ.get("VOICEGUIDE_DEBUG"))
     try:
-        overrides = {"log_level": args.log_level}
+        overrides = {key: getattr(args, key) for key in OVERRIDABLE}
         config = load_config(args.config, overrides)
         logging.basicConfig(
             level=config.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"

@@ -18,7 +18,7 @@ log = logging.getLogger("voiceguide.routines")
 
 
 def routines_dir(config: Config) -> Path:
-    """The routines folder: config or $VOICEGUIDE_ROUTINES, else the bundled one."""
+    """The routines folder from config (which $VOICEGUIDE_ROUTINES feeds), else the bundled one."""
     return Path(config.routines_dir) if config.routines_dir else default_routines_dir()
 
 

@@ -54,7 +54,9 @@ class Locale:
 def available_locales() -> list[str]:
     """Names of the bundled locales."""
     folder = resources.files("voiceguide") / "locales"
-    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return sorted(
+        p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
+    )
 
 
 @cache

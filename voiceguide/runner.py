@@ -95,7 +95,9 @@ class Runner:
         self.speech = speech
         self.history = history
         # SimpleQueue.put is reentrant, so signal handlers may post Quit safely.
-        self.events: queue.SimpleQueue[object] = events if events is not None else queue.SimpleQueue()
+        self.events: queue.SimpleQueue[object] = (
+            events if events is not None else queue.SimpleQueue()
+        )
         self.how: str | None = None
         self._session_id: int | None = None
 

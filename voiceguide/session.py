@@ -195,7 +195,12 @@ class Session:
         log = LogPain(exercise, step, seg.side, round(self._seconds_into_step(now), 3))
         advice = f"{self.locale.prompt('pain_advice')} {self.locale.prompt('pain_red_flags')}"
         self.state = State.SAFETY_STOPPED
-        return [CancelSpeech(), Speak(advice, "safety"), log, Finish("pain", {"exercise": exercise})]
+        return [
+            CancelSpeech(),
+            Speak(advice, "safety"),
+            log,
+            Finish("pain", {"exercise": exercise}),
+        ]
 
     def _on_stop(self, now: float) -> list[Action]:
         self.state = State.FINISHED

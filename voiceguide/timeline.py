@@ -186,8 +186,7 @@ class _Planner:
             text = step.breathing.cues[n % len(step.breathing.cues)]
             end = t + self.say(text)
             clear = all(
-                end + CUE_CLEARANCE_SECONDS <= a or t >= b + CUE_CLEARANCE_SECONDS
-                for a, b in taken
+                end + CUE_CLEARANCE_SECONDS <= a or t >= b + CUE_CLEARANCE_SECONDS for a, b in taken
             )
             if clear:
                 cues.append(Cue(t, _sentence(text), "breath", True))
@@ -263,7 +262,9 @@ class _Planner:
     def outro(self) -> Segment:
         text = self.locale.prompt("finished", title=self.routine.title)
         duration = self.say(text) + TAIL_SECONDS
-        return Segment("outro", len(self.routine.steps), None, duration, (Cue(0, text, "finished"),))
+        return Segment(
+            "outro", len(self.routine.steps), None, duration, (Cue(0, text, "finished"),)
+        )
 
 
 def about(locale: Locale, seconds: float) -> str:

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The project's test command (README and CI both run this): set up, lint, then pytest.
+# pytest's exit code 5 (no tests collected) fails this script like any other failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+.venv/bin/ruff check voiceguide tests bench scripts
+.venv/bin/ruff format --check voiceguide tests bench scripts
+.venv/bin/voiceguide lint
+.venv/bin/python -m pytest "$@"

@@ -1,0 +1,519 @@
+"""Session history: a small SQLite file recording sessions and pain reports."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Self
+
+import platformdirs
+
+from voiceguide.errors import UserError
+
+log = logging.getLogger("voiceguide.history")
+
+HISTORY_ENV = "VOICEGUIDE_HISTORY"
+ENDINGS = ("completed", "stopped", "pain", "interrupted")
+_BOOT_ID_PATH = Path("/proc/sys/kernel/random/boot_id")
+
+
+def default_history_path(config_value: Path | None) -> Path:
+    """Where the history database lives: config value, else $VOICEGUIDE_HISTORY, else user data."""
+    if config_value is not None:
+        return Path(config_value).expanduser()
+    env = os.environ.get(HISTORY_ENV)
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_data_dir("voiceguide")) / "history.db"
+
+
+# ---- schema --------------------------------------------------------------------------------
+def _schema_v1(conn: sqlite3.Connection) -> None:
+    # pid and boot_id let a reader tell a session that is still playing from one whose
+    # process died (SIGKILL, power cut) before it could write ended_at.
+    conn.execute(
+        """CREATE TABLE sessions (
+            id INTEGER PRIMARY KEY,
+            routine_id TEXT NOT NULL,
+            routine_title TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            ended_at TEXT,
+            how TEXT CHECK (how IN ('completed', 'stopped', 'pain', 'interrupted')),
+            pid INTEGER,
+            boot_id TEXT
+        )"""
+    )
+    conn.execute(
+        """CREATE TABLE pain_events (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            at TEXT NOT NULL,
+            exercise TEXT NOT NULL,
+            step_index INTEGER NOT NULL,
+            side TEXT,
+            seconds_into_step REAL NOT NULL
+        )"""
+    )
+    conn.execute("CREATE INDEX sessions_started_at ON sessions(started_at)")
+    conn.execute("CREATE INDEX pain_events_session ON pain_events(session_id)")
+
+
+# MIGRATIONS[n] turns a version n-1 database into version n. Add a function here for each schema
+# change; never edit one that has shipped, since user databases were built by it.
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _schema_v1}
+
+
+def schema_version() -> int:
+    """The schema version this code writes."""
+    return max(MIGRATIONS)
+
+
+# ---- records -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SessionRecord:
+    """One session as stored; `how` is completed, stopped, pain, interrupted or running."""
+
+    id: int
+    routine_id: str
+    routine_title: str
+    started_at: datetime
+    ended_at: datetime | None
+    how: str
+
+    @property
+    def duration_seconds(self) -> float | None:
+        """Wall-clock length of the session, or None when it never ended."""
+        if self.ended_at is None:
+            return None
+        return (self.ended_at - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True)
+class PainRecord:
+    """One "it hurts" report: where in the routine it happened."""
+
+    id: int
+    session_id: int
+    at: datetime
+    exercise: str
+    step_index: int
+    side: str | None
+    seconds_into_step: float
+
+
+# ---- helpers -------------------------------------------------------------------------------
+def _iso(when: datetime | None) -> str:
+    # Naive datetimes are taken as local time (Python's astimezone convention), then stored in UTC.
+    moment = datetime.now(UTC) if when is None else when.astimezone(UTC)
+    return moment.isoformat(timespec="milliseconds")
+
+
+def _parse(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _boot_id() -> str | None:
+    try:
+        return _BOOT_ID_PATH.read_text(encoding="ascii").strip() or None
+    except OSError:
+        return None
+
+
+def _process_alive(pid: int | None, boot_id: str | None) -> bool:
+    if pid is None:
+        return False
+    current_boot = _boot_id()
+    if boot_id and current_boot and boot_id != current_boot:
+        return False  # the machine rebooted since, so that pid is someone else's now
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, owned by another user
+    return True
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        text = exc.strerror[0].lower() + exc.strerror[1:]
+        return text if exc.filename is None else f"{text} ({exc.filename})"
+    return str(exc) or type(exc).__name__
+
+
+# ---- the store -----------------------------------------------------------------------------
+class History:
+    """Append-only session log; writes never raise, so a full disk cannot stop a routine."""
+
+    def __init__(
+        self, path: Path, *, strict: bool = False, busy_timeout_seconds: float = 1.0
+    ) -> None:
+        """Open (creating if needed) the database at `path`.
+
+        With strict=False (a running session) an unopenable database logs one warning and
+        gives a History that drops writes. With strict=True (`voiceguide history`) it raises
+        UserError instead.
+        """
+        self.path = Path(path)
+        self._busy_timeout_seconds = busy_timeout_seconds
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self._write_failing = False  # True after a logged failure; the next success re-arms it
+        self._closed = False
+        try:
+            self._conn = self._open()
+        except (sqlite3.Error, OSError, _NewerSchema) as exc:
+            if not strict:
+                self._note_failure(
+                    f"{self._describe_open_error(exc)}; this session will not be saved"
+                )
+                return
+            self._conn = self._open_read_only(exc)
+            if self._conn is None:
+                raise UserError(self._describe_open_error(exc)) from None
+
+    # -- opening ------------------------------------------------------------------------------
+    def _open(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves so every write is exactly one
+        # short transaction. check_same_thread=False: the runner may hand the store to its loop
+        # thread; self._lock serialises access.
+        conn = sqlite3.connect(
+            self.path,
+            timeout=self._busy_timeout_seconds,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        try:
+            # WAL: a crash mid-write leaves the main file untouched; readers never block the
+            # session's writes. synchronous=FULL (not NORMAL) fsyncs the WAL on every commit:
+            # a Pi is often switched off at the plug, and with NORMAL the last sessions could
+            # roll back on power loss. We commit a handful of times per session, so the cost of
+            # an fsync each time is irrelevant.
+            mode = self._enable_wal(conn)
+            if str(mode).lower() != "wal":
+                log.debug("history database %s uses journal mode %s, not wal", self.path, mode)
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _enable_wal(self, conn: sqlite3.Connection) -> str:
+        # Switching a new database to WAL can report SQLITE_BUSY at once, without waiting for
+        # the busy timeout, when another process is opening it at the same moment; retry
+        # until the timeout instead of failing the open.
+        deadline = time.monotonic() + self._busy_timeout_seconds
+        while True:
+            try:
+                return str(conn.execute("PRAGMA journal_mode=WAL").fetchone()[0])
+            except sqlite3.OperationalError as exc:
+                busy = getattr(exc, "sqlite_errorname", "").startswith("SQLITE_BUSY")
+                if not busy or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)
+
+    def _open_read_only(self, first_error: BaseException) -> sqlite3.Connection | None:
+        """For `voiceguide history` on a database we may read but not write, or None."""
+        # Typical case: a user reading the system service's database in a directory they
+        # cannot write, or a read-only mount. SQLite cannot open a WAL database read-only
+        # without creating its -shm file, so the last resort is immutable=1, which skips
+        # locking and ignores a leftover -wal (its sessions are then not shown).
+        if not isinstance(first_error, sqlite3.OperationalError) or not self.path.is_file():
+            return None
+        for query in ("mode=ro", "immutable=1"):
+            try:
+                conn = sqlite3.connect(
+                    f"{self.path.resolve().as_uri()}?{query}", uri=True, check_same_thread=False
+                )
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+            except sqlite3.Error:
+                continue
+            if version == schema_version():
+                return conn
+            conn.close()
+        return None
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        target = schema_version()
+        while True:
+            # Read the version inside the write lock: two processes opening a new database at
+            # once must not both run the same migration.
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                current = conn.execute("PRAGMA user_version").fetchone()[0]
+                if current > target:
+                    raise _NewerSchema(current, target)
+                if current == target:
+                    conn.execute("COMMIT")
+                    return
+                MIGRATIONS[current + 1](conn)
+                # user_version lives in the database header, so it commits with the migration.
+                conn.execute(f"PRAGMA user_version = {current + 1:d}")
+                conn.execute("COMMIT")
+            except BaseException:
+                self._rollback(conn)
+                raise
+
+    def _describe_open_error(self, exc: BaseException) -> str:
+        if isinstance(exc, _NewerSchema):
+            return (
+                f"history database {self.path} was written by a newer voiceguide "
+                f"(schema {exc.found}, this version knows {exc.known})"
+            )
+        if isinstance(exc, OSError) and not self.path.parent.is_dir():
+            blocker = next((p for p in self.path.parents if p.exists()), None)
+            if blocker is not None and not blocker.is_dir():
+                return f"history database {self.path} cannot be created: {blocker} is a file"
+            return f"history database {self.path} cannot be created: {_reason(exc)}"
+        if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
+            return f"history database {self.path} is not readable: {_reason(exc)}"  # corrupt
+        return f"history database {self.path} cannot be opened: {_reason(exc)}"
+
+    # -- failure bookkeeping --------------------------------------------------------------------
+    def _note_failure(self, message: str) -> None:
+        # Log once per run of failures: a full disk would otherwise log on every count.
+        if not self._write_failing:
+            log.warning("%s", message)
+        self._write_failing = True
+
+    def _note_success(self) -> None:
+        if self._write_failing:
+            log.info("history database %s is writable again", self.path)
+        self._write_failing = False
+
+    def _write(self, what: str, statement: str, params: tuple[object, ...]) -> int | None:
+        """Run one statement as its own transaction; returns its lastrowid, or None on failure.
+
+        Failures are logged once per run of failures and swallowed.
+        """
+        with self._lock:
+            if self._closed:
+                return None
+            if self._conn is None:
+                # The database could not be opened earlier; it may be fine now (a USB stick
+                # plugged in, space freed). Retrying costs one failed open per write.
+                try:
+                    self._conn = self._open()
+                except (sqlite3.Error, OSError, _NewerSchema) as exc:
+                    self._note_failure(f"{self._describe_open_error(exc)}; {what} was not saved")
+                    return None
+            conn = self._conn
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                row_id = conn.execute(statement, params).lastrowid
+                conn.execute("COMMIT")
+            except (sqlite3.Error, OSError) as exc:
+                self._rollback(conn)
+                self._note_failure(
+                    f"could not write to history database {self.path} ({_reason(exc)}); "
+                    f"{what} was not saved"
+                )
+                return None
+            except BaseException:
+                self._rollback(conn)
+                raise
+            self._note_success()
+            return row_id
+
+    @staticmethod
+    def _rollback(conn: sqlite3.Connection) -> None:
+        if conn.in_transaction:
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # SQLite may already have rolled back, e.g. after SQLITE_FULL
+
+    # -- writes -------------------------------------------------------------------------------
+    def start_session(
+        self, routine_id: str, routine_title: str, started_at: datetime | None = None
+    ) -> int | None:
+        """Record a session start; returns its id, or None when it could not be saved."""
+        return self._write(
+            "the session start",
+            "INSERT INTO sessions (routine_id, routine_title, started_at, pid, boot_id)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (routine_id, routine_title, _iso(started_at), os.getpid(), _boot_id()),
+        )
+
+    def log_pain(
+        self,
+        session_id: int | None,
+        exercise: str,
+        step_index: int,
+        side: str | None,
+        seconds_into_step: float,
+        at: datetime | None = None,
+    ) -> None:
+        """Record an "it hurts" report; a no-op for an unsaved (None) session."""
+        if session_id is None:
+            return
+        self._write(
+            "a pain report",
+            "INSERT INTO pain_events"
+            " (session_id, at, exercise, step_index, side, seconds_into_step)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (session_id, _iso(at), exercise, step_index, side, float(seconds_into_step)),
+        )
+
+    def end_session(
+        self, session_id: int | None, how: str, ended_at: datetime | None = None
+    ) -> None:
+        """Record how a session ended (completed, stopped, pain, interrupted)."""
+        if how not in ENDINGS:
+            raise ValueError(f"unknown session ending {how!r}; expected one of {ENDINGS}")
+        if session_id is None:
+            return
+        self._write(
+            "the session end",
+            "UPDATE sessions SET ended_at = ?, how = ? WHERE id = ?",
+            (_iso(ended_at), how, session_id),
+        )
+
+    # -- reads --------------------------------------------------------------------------------
+    def _read(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple]:
+        with self._lock:
+            if self._conn is None:
+                return []
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise UserError(f"history database {self.path} is not readable: {exc}") from None
+
+    def recent_sessions(self, limit: int = 20) -> list[SessionRecord]:
+        """The latest `limit` sessions, newest first."""
+        # A process plays one session at a time, so an open session followed by a later one
+        # from the same process was cut short (its end could not be written).
+        rows = self._read(
+            "SELECT id, routine_id, routine_title, started_at, ended_at, how, pid, boot_id,"
+            " EXISTS (SELECT 1 FROM sessions AS later WHERE later.pid = s.pid"
+            "   AND later.boot_id IS s.boot_id AND later.id > s.id)"
+            " FROM sessions AS s ORDER BY started_at DESC, id DESC LIMIT ?",
+            (limit,),
+        )
+        records = []
+        for sid, routine_id, title, started, ended, how, pid, boot_id, superseded in rows:
+            if how is None:
+                alive = not superseded and _process_alive(pid, boot_id)
+                how = "running" if alive else "interrupted"
+            records.append(
+                SessionRecord(
+                    id=sid,
+                    routine_id=routine_id,
+                    routine_title=title,
+                    started_at=_parse(started),
+                    ended_at=_parse(ended) if ended else None,
+                    how=how,
+                )
+            )
+        return records
+
+    def pain_events(self, session_id: int | None = None) -> list[PainRecord]:
+        """Pain reports in time order, for one session or for all."""
+        sql = (
+            "SELECT id, session_id, at, exercise, step_index, side, seconds_into_step"
+            " FROM pain_events"
+        )
+        params: tuple[object, ...] = ()
+        if session_id is not None:
+            sql += " WHERE session_id = ?"
+            params = (session_id,)
+        rows = self._read(sql + " ORDER BY at, id", params)
+        return [
+            PainRecord(
+                id=pid,
+                session_id=sid,
+                at=_parse(at),
+                exercise=exercise,
+                step_index=step,
+                side=side,
+                seconds_into_step=secs,
+            )
+            for pid, sid, at, exercise, step, side, secs in rows
+        ]
+
+    # -- lifetime -----------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the database; later writes are dropped."""
+        with self._lock:
+            self._closed = True
+            if self._conn is not None:
+                try:
+                    self._conn.close()
+                except sqlite3.Error:
+                    pass  # closing only checkpoints the WAL; the data is already committed
+                self._conn = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class _NewerSchema(Exception):
+    def __init__(self, found: int, known: int) -> None:
+        super().__init__(f"schema {found} is newer than {known}")
+        self.found = found
+        self.known = known
+
+
+# ---- display -------------------------------------------------------------------------------
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    total = max(0, round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _pain_line(event: PainRecord) -> str:
+    where = f"step {event.step_index + 1}"
+    if event.side:
+        where += f", {event.side} side"
+    return (
+        f"    pain during {event.exercise} ({where}), {event.seconds_into_step:.0f} s into the step"
+    )
+
+
+def format_history(history: History, limit: int = 20) -> str:
+    """A table of recent sessions with their pain reports, for `voiceguide history`."""
+    sessions = history.recent_sessions(limit)
+    if not sessions:
+        return "No sessions yet."
+    pains: dict[int, list[PainRecord]] = {}
+    for event in history.pain_events():
+        pains.setdefault(event.session_id, []).append(event)
+    header = ("Started", "Routine", "Duration", "Ended")
+    rows = [
+        (
+            s.started_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+            s.routine_title,
+            _clock(s.duration_seconds),
+            s.how,
+        )
+        for s in sessions
+    ]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
+
+    def line(cells: tuple[str, str, str, str]) -> str:
+        started, title, duration, how = cells
+        return (
+            f"{started:<{widths[0]}}  {title:<{widths[1]}}  {duration:>{widths[2]}}  {how}"
+        ).rstrip()
+
+    out = [line(header)]
+    for session, row in zip(sessions, rows, strict=True):
+        out.append(line(row))
+        out.extend(_pain_line(event) for event in pains.get(session.id, ()))
+    return "\n".join(out)
