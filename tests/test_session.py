@@ -175,6 +175,13 @@ def test_skip_goes_to_next_exercise_and_previous_comes_back() -> None:
     assert driver.session.segment.step_index == 0
 
 
+def test_skip_during_the_welcome_starts_the_first_exercise() -> None:
+    driver = Driver(make_session())
+    driver.run_until(1.0)
+    actions = driver.say("skip")
+    assert actions[1].text == "Knee to chest."
+
+
 def test_skip_on_last_exercise_goes_to_the_closing_words() -> None:
     driver = Driver(make_session())
     driver.run_until(30)

@@ -28,11 +28,11 @@ def run_routine(config: Config, name: str, *, text: bool, speed: float, keep_his
     """Run routine `name` to its end; console mode when `text` is set."""
     timeline = timeline_for(config, name)
     locale = load_locale(config.locale)
-    clock = ScaledClock(speed)
+    history = History(default_history_path(config.history_db)) if keep_history else None
+    clock = ScaledClock(speed)  # made last, so printed offsets start at zero
     speech: SpeechSink = ConsoleSpeech(clock)
     if not text:
         print("voiceguide: audio output is not available yet; using console mode", file=sys.stderr)
-    history = History(default_history_path(config.history_db)) if keep_history else None
     session = Session(timeline, locale, volume=config.volume, rate_wpm=config.rate_wpm)
     runner = Runner(session, clock, speech, history)
 

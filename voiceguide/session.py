@@ -191,7 +191,7 @@ class Session:
     def _on_pain(self, now: float) -> list[Action]:
         seg = self.segment
         step = seg.step_index
-        exercise = seg.exercise or "(between exercises)"
+        exercise = seg.exercise or {"intro": "(introduction)", "outro": "(closing words)"}[seg.kind]
         log = LogPain(exercise, step, seg.side, round(self._seconds_into_step(now), 3))
         advice = f"{self.locale.prompt('pain_advice')} {self.locale.prompt('pain_red_flags')}"
         self.state = State.SAFETY_STOPPED
@@ -230,7 +230,7 @@ class Session:
         if seg.kind == "outro":
             self.state = State.FINISHED
             return [CancelSpeech(), Finish("completed")]
-        target = 0 if seg.kind == "intro" else self._step_start(seg.step_index + 1)
+        target = self._step_start(0 if seg.kind == "intro" else seg.step_index + 1)
         return self._jump(target, now)
 
     def _on_previous(self, now: float) -> list[Action]:
