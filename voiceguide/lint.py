@@ -204,12 +204,21 @@ def _locale_problems(path: Path, display: str) -> list[Problem]:
     commands, prompts = data.get("commands"), data.get("prompts")
     if not isinstance(commands, dict) or not isinstance(prompts, dict):
         return [*found, parsed.problem((), "a locale file needs 'commands' and 'prompts' mappings")]
-    exempt = data.get("prompts_naming_commands") or []
-    for i, key in enumerate(exempt):
-        if key not in prompts:
+    listed = data.get("prompts_naming_commands") or []
+    if not isinstance(listed, list):
+        listed = []
+        message = "prompts_naming_commands must be a list of prompt keys"
+        found.append(parsed.problem(("prompts_naming_commands",), message))
+    exempt = [key for key in listed if isinstance(key, str)]
+    for i, key in enumerate(listed):
+        if not isinstance(key, str) or key not in prompts:
             message = f"prompts_naming_commands lists '{key}', which is not a prompt"
             found.append(parsed.problem(("prompts_naming_commands", i), message))
-    phrases = {k: tuple(v) for k, v in commands.items() if isinstance(v, list)}
+    phrases = {
+        str(command): tuple(p for p in items if isinstance(p, str))
+        for command, items in commands.items()
+        if isinstance(items, list)
+    }
     locale = Locale(str(data.get("language", path.stem)), phrases, {}, {}, frozenset(), {}, {}, ())
     # Placeholders are filled with names and numbers; the template's own words are what we check.
     texts = (
@@ -336,12 +345,11 @@ def lint_paths(paths: list[Path] | None, routines_dir: Path) -> list[Problem]:
     return _lint(paths, routines_dir)[0]
 
 
-def _relative(path: str) -> str:
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return path
-    return path if rel.startswith("..") else rel
+def _relative(problem: Problem) -> Problem:
+    """Show paths under the current folder relative to it, in the location and the message."""
+    prefix = os.path.join(os.getcwd(), "")
+    path = problem.path.removeprefix(prefix)
+    return replace(problem, path=path, message=problem.message.replace(prefix, ""))
 
 
 def _plural(n: int, word: str) -> str:
@@ -352,7 +360,7 @@ def run_lint(paths: list[Path] | None, routines_dir: Path) -> int:
     """Print each problem on its own line and a summary; return 1 if any problem was found."""
     problems, files = _lint(paths, routines_dir)
     for problem in problems:
-        print(replace(problem, path=_relative(problem.path)))
+        print(_relative(problem))
     if problems:
         bad = len({p.path for p in problems})
         print(f"{_plural(len(problems), 'problem')} in {_plural(bad, 'file')}")
