@@ -11,6 +11,8 @@ from voiceguide.actions import (
     CancelSpeech,
     CommandHeard,
     Finish,
+    InputBack,
+    InputLost,
     LogPain,
     SetRate,
     SetVolume,
@@ -248,6 +250,21 @@ def test_resume_in_instructions_restarts_them() -> None:
     driver.now += 5
     actions = driver.say("resume")
     assert actions[0].text == "Knee to chest."
+
+
+def test_losing_the_microphone_pauses_and_its_return_is_announced() -> None:
+    driver = Driver(make_session())
+    driver.run_until(30)
+    actions = driver.session.handle(InputLost(), driver.now)
+    assert isinstance(actions[0], CancelSpeech)
+    assert actions[1].text == "I can't hear the microphone. Pausing until it is back."
+    assert driver.session.state is State.PAUSED
+    (back,) = driver.session.handle(InputBack(), driver.now + 20)
+    assert back.text == "Microphone is back. Say resume to continue."
+    assert driver.session.state is State.PAUSED
+    driver.now += 25
+    driver.say("resume")
+    assert driver.session.state is State.HOLDING
 
 
 # ---- properties -----------------------------------------------------------------------------

@@ -19,7 +19,17 @@ class CommandHeard:
     phrase: str = ""
 
 
-Event = Tick | CommandHeard
+@dataclass(frozen=True)
+class InputLost:
+    """The microphone went away: the session pauses, since commands can no longer be heard."""
+
+
+@dataclass(frozen=True)
+class InputBack:
+    """The microphone is back: the session says so and waits for "resume"."""
+
+
+Event = Tick | CommandHeard | InputLost | InputBack
 
 
 # ---- actions (session -> edges) ------------------------------------------------------------

@@ -17,6 +17,8 @@ from voiceguide.actions import (
     CancelSpeech,
     CommandHeard,
     Finish,
+    InputBack,
+    InputLost,
     LogPain,
     SetRate,
     SetVolume,
@@ -121,7 +123,7 @@ class Runner:
             if isinstance(event, Quit):
                 self._dispatch([CancelSpeech(), Finish(event.how)])
                 break
-            if isinstance(event, (Tick, CommandHeard)):
+            if isinstance(event, (Tick, CommandHeard, InputLost, InputBack)):
                 self._dispatch(self.session.handle(event, self.clock.now()))
         return self.how or "interrupted"
 

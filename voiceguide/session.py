@@ -15,6 +15,8 @@ from voiceguide.actions import (
     CommandHeard,
     Event,
     Finish,
+    InputBack,
+    InputLost,
     LogPain,
     SetRate,
     SetVolume,
@@ -110,6 +112,12 @@ class Session:
         if isinstance(event, CommandHeard):
             handler = getattr(self, f"_on_{event.command}", None)
             return handler(now) if handler else []
+        if isinstance(event, InputLost):
+            # Without a microphone "it hurts" cannot be heard, so nothing may carry on.
+            actions = [] if self.state is State.PAUSED else self._on_pause(now)[:1]
+            return [*actions, Speak(self.locale.prompt("mic_lost"), "prompt")]
+        if isinstance(event, InputBack):
+            return [Speak(self.locale.prompt("mic_back"), "prompt")]
         return []
 
     def elapsed_in_segment(self, now: float) -> float:

@@ -1,0 +1,93 @@
+"""Idle mode: between sessions the box waits for "start <routine>", "list routines" or "help"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from voiceguide.actions import Speak
+from voiceguide.locale import Locale
+from voiceguide.phrases import normalize
+from voiceguide.routine import Routine
+
+
+@dataclass(frozen=True)
+class StartRoutine:
+    """Begin a session of `routine` (after the spoken confirmation)."""
+
+    routine: Routine
+
+
+IdleAction = Speak | StartRoutine
+
+
+def spoken_names(routine: Routine) -> list[list[str]]:
+    """Every way to name a routine aloud, as word lists: aliases, title and id."""
+    names = [*routine.aliases, routine.title, routine.id.replace("-", " ")]
+    return [words for name in names if (words := normalize(name))]
+
+
+class IdleMode:
+    """Decides what to do with what was heard while no routine is running."""
+
+    def __init__(self, routines: list[Routine], locale: Locale) -> None:
+        self.routines = routines
+        self.locale = locale
+        self._starts = sorted(
+            (normalize(p) for p in locale.idle_commands.get("start", ())), key=len, reverse=True
+        )
+        self._lists = [normalize(p) for p in locale.idle_commands.get("list_routines", ())]
+        self._helps = [normalize(p) for p in locale.commands.get("help", ())]
+
+    def grammar_phrases(self) -> list[str]:
+        """Every phrase idle mode understands, for restricting a recogniser's grammar."""
+        phrases = [
+            f"{start} {name}"
+            for start in self.locale.idle_commands.get("start", ())
+            for routine in self.routines
+            for name in (*routine.aliases, routine.title)
+        ]
+        phrases += self.locale.idle_commands.get("list_routines", ())
+        phrases += self.locale.commands.get("help", ())
+        return sorted(set(phrases))
+
+    def find_start(self, text: str) -> Routine | None:
+        """The routine that `text` asks to start, if any ("start the morning stretch")."""
+        words = normalize(text)
+        for start in self._starts:
+            for i in range(len(words) - len(start) + 1):
+                if words[i : i + len(start)] != start:
+                    continue
+                rest = words[i + len(start) :]
+                # The longest name wins, so "gentle back" is not taken for a shorter alias.
+                best = max(
+                    ((len(n), r) for r in self.routines for n in spoken_names(r)
+                     if rest[: len(n)] == n),
+                    key=lambda pair: pair[0], default=None,
+                )  # fmt: skip
+                if best:
+                    return best[1]
+        return None
+
+    def handle_text(self, text: str) -> list[IdleAction]:
+        """React to one recognised or typed utterance."""
+        routine = self.find_start(text)
+        if routine is not None:
+            return [
+                Speak(self.locale.prompt("starting", title=routine.title), "prompt"),
+                StartRoutine(routine),
+            ]
+        words = normalize(text)
+        joined = " ".join(words)
+        if any(" ".join(p) in joined for p in self._lists):
+            titles = ", ".join(r.title for r in self.routines)
+            return [Speak(self.locale.prompt("routines_list", titles=titles), "prompt")]
+        if any(" ".join(p) == joined for p in self._helps):
+            return [Speak(self.idle_help(), "prompt")]
+        if words and words[0] in {s[0] for s in self._starts}:
+            return [Speak(self.locale.prompt("unknown_routine"), "prompt")]
+        return []
+
+    def idle_help(self) -> str:
+        """The spoken help for idle mode, with a real alias as the example."""
+        example = self.routines[0].aliases[0] if self.routines else ""
+        return self.locale.prompt("idle_help", example=example)
