@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import queue
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -91,6 +92,8 @@ class Runner:
         speech: SpeechSink,
         history: HistorySink | None = None,
         events: queue.SimpleQueue[object] | None = None,
+        heartbeat: Callable[[], None] | None = None,
+        max_wait_seconds: float = 5.0,
     ) -> None:
         self.session = session
         self.clock = clock
@@ -100,6 +103,8 @@ class Runner:
         self.events: queue.SimpleQueue[object] = (
             events if events is not None else queue.SimpleQueue()
         )
+        self.heartbeat = heartbeat  # called on every wake-up (the systemd watchdog ping)
+        self.max_wait_seconds = max_wait_seconds  # wake at least this often, even when paused
         self.how: str | None = None
         self._session_id: int | None = None
 
@@ -115,11 +120,15 @@ class Runner:
         self._dispatch(self.session.start(self.clock.now()))
         while self.how is None:
             deadline = self.session.next_deadline
-            timeout = None if deadline is None else self.clock.real_seconds_until(deadline)
+            timeout = self.max_wait_seconds
+            if deadline is not None:
+                timeout = min(timeout, self.clock.real_seconds_until(deadline))
             try:
                 event = self.events.get(timeout=timeout)
             except queue.Empty:
                 event = Tick()
+            if self.heartbeat is not None:
+                self.heartbeat()
             if isinstance(event, Quit):
                 self._dispatch([CancelSpeech(), Finish(event.how)])
                 break
