@@ -196,7 +196,7 @@ def test_unknown_override_key_is_a_bug() -> None:
         ({"volume": 2.0}, "--volume must be a number from 0 to 1, not 2.0"),
         ({"rate_wpm": 20}, "--rate-wpm must be a whole number of words per minute from 80 to 400"),
         ({"engine": "whisper"}, "--engine must be pocketsphinx or vosk, not 'whisper'"),
-        ({"locale": "xx"}, "--locale must be one of en, not 'xx'"),
+        ({"locale": "xx"}, "--locale must be one of en, ko, not 'xx'"),
     ],
 )
 def test_bad_override_values(overrides: dict[str, object], message: str) -> None:
@@ -236,7 +236,7 @@ def test_yaml_boolean_key_is_reported_as_written(isolated: Path) -> None:
         ("output_device: [1, 2]\n", 1, "output_device must be part of a device name"),
         ("voice: ''\n", 1, "voice must be an espeak-ng voice name, not ''"),
         ("history_db: 3\n", 1, "history_db must be a file path, not 3"),
-        ("locale: fr\n", 1, "locale must be one of en, not 'fr'"),
+        ("locale: fr\n", 1, "locale must be one of en, ko, not 'fr'"),
         # Several problems: the first by line is reported.
         ("pitch: 1000\nvolume: 7\n", 1, "pitch must be"),
         ("volume: 7\npitch: 1000\n", 1, "volume must be"),

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from voiceguide import __version__
+from voiceguide import __version__, cli_models
 from voiceguide.config import Config, load_config
 from voiceguide.errors import UserError
 
@@ -111,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("history", help="show past sessions and pain reports")
     p.add_argument("--limit", type=int, default=20, help="how many sessions to show")
     p.set_defaults(func=_cmd_history)
+
+    cli_models.add_subcommands(sub)
     return parser
 
 

@@ -7,6 +7,7 @@ import hashlib
 import http.client
 import logging
 import socket
+import ssl
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -67,7 +68,16 @@ def _open(url: str, offset: int) -> http.client.HTTPResponse:
     if offset:
         headers["Range"] = f"bytes={offset}-"
     request = urllib.request.Request(url, headers=headers)
-    return urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS)  # noqa: S310 (manifest URL)
+    return urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS)
+
+
+def _resumes_at(response: http.client.HTTPResponse, offset: int) -> bool:
+    """Whether a reply continues the file at `offset` (a 206 whose Content-Range starts there)."""
+    if response.status != 206:
+        return False
+    content_range = response.headers.get("Content-Range", "")
+    start = content_range.removeprefix("bytes ").split("-", 1)[0]
+    return start.isdigit() and int(start) == offset
 
 
 def _fetch_once(url: str, part: Path, label: str, expected_size: int | None) -> None:
@@ -80,16 +90,23 @@ def _fetch_once(url: str, part: Path, label: str, expected_size: int | None) -> 
     except urllib.error.HTTPError as exc:
         if exc.code == 416 and offset:
             return  # nothing left to send: the part file is as long as the file
-        raise DownloadFailed(f"the server answered HTTP {exc.code} {exc.reason} for {url}") from None
+        raise DownloadFailed(
+            f"the server answered HTTP {exc.code} {exc.reason} for {url}"
+        ) from None
     except (urllib.error.URLError, OSError) as exc:
         reason = _offline_reason(exc)
         if reason is not None:
             raise NoNetwork(reason) from None
-        raise Interrupted(str(getattr(exc, "reason", exc))) from None
+        cause = getattr(exc, "reason", exc)
+        if isinstance(cause, ssl.SSLError):
+            raise DownloadFailed(f"secure connection to {url} failed ({cause})") from None
+        raise Interrupted(str(cause)) from None
 
     with response:
-        if offset and response.status != 206:
-            log.info("server ignored the Range request; downloading %s from the start", label)
+        if offset and not _resumes_at(response, offset):
+            log.info(
+                "server did not resume at byte %d; downloading %s from the start", offset, label
+            )
             offset = 0
         length = response.headers.get("Content-Length")
         total = offset + int(length) if length and length.isdigit() else expected_size
