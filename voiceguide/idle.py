@@ -38,17 +38,22 @@ class IdleMode:
         self._lists = [normalize(p) for p in locale.idle_commands.get("list_routines", ())]
         self._helps = [normalize(p) for p in locale.commands.get("help", ())]
 
+    def command_table(self) -> dict[str, list[str]]:
+        """Idle-mode phrases by command, for the listener: one start command per routine."""
+        table = {
+            f"start:{routine.id}": sorted(
+                {f"{start} {name}" for start in self.locale.idle_commands.get("start", ())
+                 for name in (*routine.aliases, routine.title)}
+            )
+            for routine in self.routines
+        }  # fmt: skip
+        table["list_routines"] = list(self.locale.idle_commands.get("list_routines", ()))
+        table["help"] = list(self.locale.commands.get("help", ()))
+        return table
+
     def grammar_phrases(self) -> list[str]:
         """Every phrase idle mode understands, for restricting a recogniser's grammar."""
-        phrases = [
-            f"{start} {name}"
-            for start in self.locale.idle_commands.get("start", ())
-            for routine in self.routines
-            for name in (*routine.aliases, routine.title)
-        ]
-        phrases += self.locale.idle_commands.get("list_routines", ())
-        phrases += self.locale.commands.get("help", ())
-        return sorted(set(phrases))
+        return sorted({p for phrases in self.command_table().values() for p in phrases})
 
     def find_start(self, text: str) -> Routine | None:
         """The routine that `text` asks to start, if any ("start the morning stretch")."""
