@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from voiceguide import __version__, cli_models
+from voiceguide import __version__, cli_models, cli_speech
 from voiceguide.config import Config, load_config
 from voiceguide.errors import UserError
 
@@ -68,6 +68,18 @@ def _cmd_history(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def _cmd_doctor(args: argparse.Namespace, config: Config) -> int:
+    from voiceguide.doctor import run_doctor
+
+    return run_doctor(config)
+
+
+def _cmd_serve(args: argparse.Namespace, config: Config) -> int:
+    from voiceguide.serve import serve
+
+    return serve(config)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, with one subcommand per user task."""
     parser = argparse.ArgumentParser(
@@ -112,6 +124,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=20, help="how many sessions to show")
     p.set_defaults(func=_cmd_history)
 
+    p = sub.add_parser("serve", help="long-running mode: wait for 'start <routine>' (systemd)")
+    p.set_defaults(func=_cmd_serve)
+
+    p = sub.add_parser("doctor", help="check devices, mic level, engine, routines and history")
+    p.set_defaults(func=_cmd_doctor)
+
+    cli_speech.add_subcommands(sub)
     cli_models.add_subcommands(sub)
     return parser
 

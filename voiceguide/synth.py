@@ -161,13 +161,17 @@ class Synthesizer:
         self._worker: _Worker | None = None
         self._lock = threading.Lock()
         self._next_id = 0
+        self._engine_version: str | None = None
         self.restarts = 0
 
     @property
     def engine_version(self) -> str:
         """Engine name and versions, e.g. 'pyttsx3-2.99/espeak-ng-1.51' (starts the worker)."""
-        with self._lock:
-            return self._ensure_worker().engine_version
+        if self._engine_version is None:
+            # Remembered after the first answer so cache lookups never wait for a busy worker.
+            with self._lock:
+                self._engine_version = self._ensure_worker().engine_version
+        return self._engine_version
 
     @property
     def worker_pid(self) -> int | None:
