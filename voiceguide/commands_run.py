@@ -11,11 +11,20 @@ from voiceguide.commands_routines import timeline_for
 from voiceguide.config import Config
 from voiceguide.console import ConsoleSpeech, read_commands
 from voiceguide.history import History, default_history_path
+from voiceguide.live_audio import (
+    TeeSpeech,
+    has_input_device,
+    open_speaker_or_none,
+    phrases_to_prepare,
+    prepare_phrases,
+)
 from voiceguide.locale import load_locale
+from voiceguide.mic_input import MicInput
 from voiceguide.phrases import PhraseMatcher
 from voiceguide.runner import Quit, Runner, SpeechSink
 from voiceguide.session import Session
 
+SPEECH_DRAIN_SECONDS = 60.0
 ENDINGS = {
     "completed": "Routine complete.",
     "stopped": "Session stopped.",
@@ -28,13 +37,26 @@ def run_routine(config: Config, name: str, *, text: bool, speed: float, keep_his
     """Run routine `name` to its end; console mode when `text` is set."""
     timeline = timeline_for(config, name)
     locale = load_locale(config.locale)
+    speaker = None
+    if not text:
+        speaker = open_speaker_or_none(config)
+        if speaker is None:
+            print("voiceguide: no sound output device found; using console mode", file=sys.stderr)
+        else:
+            prepare_phrases(speaker, phrases_to_prepare([timeline.routine], locale,
+                                                        config.rate_wpm))  # fmt: skip
     history = History(default_history_path(config.history_db)) if keep_history else None
     clock = ScaledClock(speed)  # made last, so printed offsets start at zero
-    speech: SpeechSink = ConsoleSpeech(clock)
-    if not text:
-        print("voiceguide: audio output is not available yet; using console mode", file=sys.stderr)
+    console = ConsoleSpeech(clock)
+    speech: SpeechSink = console if speaker is None else TeeSpeech(speaker, console)
     session = Session(timeline, locale, volume=config.volume, rate_wpm=config.rate_wpm)
     runner = Runner(session, clock, speech, history)
+    mic = None
+    if speaker is not None:
+        if has_input_device(config):
+            mic = MicInput(config, locale, runner.post, locale.commands, speaker.playing_text)
+        else:
+            print("voiceguide: no microphone found; type commands instead", file=sys.stderr)
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         runner.post(Quit("interrupted"))
@@ -46,9 +68,15 @@ def run_routine(config: Config, name: str, *, text: bool, speed: float, keep_his
     read_commands(runner, PhraseMatcher(locale))
     try:
         how = runner.run()
+        if speaker is not None:
+            speaker.wait_until_done(timeout=SPEECH_DRAIN_SECONDS)  # the last words matter most
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        if mic is not None:
+            mic.close()
+        if speaker is not None:
+            speaker.close()
         if history is not None:
             history.close()
     print(f"voiceguide: {ENDINGS.get(how, how)}", file=sys.stderr)

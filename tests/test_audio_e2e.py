@@ -1,0 +1,113 @@
+"""Real audio end to end: a virtual user speaks into a PulseAudio room during `voiceguide run`.
+
+The box plays into the `box_speaker` null sink and listens to the `room` sink's monitor through
+sounddevice → ALSA pulse plugin → PulseAudio, with pocketsphinx recognising. Nothing is faked.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from audio_room import AudioRoom, alsa_device, rms_db
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = [pytest.mark.audio, pytest.mark.slow]
+
+
+def say_wav(text: str, path: Path) -> Path:
+    """A person's voice: espeak-ng with a different voice from the box's."""
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(path), text],
+                   check=True)  # fmt: skip
+    return path
+
+
+class Lines:
+    """Reads a process's stdout on a thread, so waiting for a line can time out."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.seen: list[str] = []
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read, args=(proc,), daemon=True).start()
+
+    def _read(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            self._queue.put(line.rstrip("\n"))
+        self._queue.put(None)
+
+    def wait_for(self, fragment: str, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self._queue.get(timeout=left)
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            self.seen.append(line)
+            if fragment in line:
+                return line
+        raise AssertionError(f"never saw {fragment!r}; last lines:\n" + "\n".join(self.seen[-12:]))
+
+
+def start_run(audio_room: AudioRoom, tmp_path: Path, routine: str) -> subprocess.Popen[str]:
+    """`voiceguide run ROUTINE` with its speaker and microphone in the room."""
+    (tmp_path / "config.yaml").write_text(
+        f"output_device: {alsa_device('box_speaker')}\n"
+        f"input_device: {alsa_device('room.monitor')}\n"
+        f"cache_dir: {tmp_path / 'cache'}\n"
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "voiceguide", "run", routine],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=run_env(audio_room, tmp_path), cwd=ROOT,
+    )  # fmt: skip
+
+
+def run_env(audio_room: AudioRoom, tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, **audio_room.env(), "VOICEGUIDE_CONFIG": str(tmp_path / "config.yaml"),
+            "VOICEGUIDE_HISTORY": str(tmp_path / "history.db")}  # fmt: skip
+
+
+def finish(proc: subprocess.Popen[str]) -> str:
+    """Wait for the run to end; returns its stderr."""
+    try:
+        proc.wait(timeout=90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.stderr is not None
+    return proc.stderr.read()
+
+
+def test_spoken_pause_then_it_hurts_during_a_run(audio_room: AudioRoom, tmp_path: Path) -> None:
+    pause = say_wav("pause", tmp_path / "pause.wav")
+    hurts = say_wav("ow, that hurts", tmp_path / "hurts.wav")
+    speaker = audio_room.record_speaker()
+    proc = start_run(audio_room, tmp_path, "quick-reset")
+    lines = Lines(proc)
+    try:
+        lines.wait_for("Pelvic tilt.", timeout=240)  # pre-rendering comes first
+        audio_room.play_into_room(pause)
+        lines.wait_for("Paused. Say resume when you are ready.", timeout=10)
+        time.sleep(3.0)  # let the prompt finish: the box must not hear itself
+        audio_room.play_into_room(hurts)
+        lines.wait_for("Ending the session now.", timeout=10)
+    finally:
+        err = finish(proc)
+        samples, _ = speaker.stop()
+    assert proc.returncode == 0, err
+    assert "Session ended after a pain report" in err
+    assert rms_db(samples) > -50, "the box's speech should be audible on the speaker sink"
+    history = subprocess.run(
+        [sys.executable, "-m", "voiceguide", "history"], env=run_env(audio_room, tmp_path),
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert "pain" in history.stdout and "Pelvic tilt" in history.stdout

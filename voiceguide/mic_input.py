@@ -1,0 +1,156 @@
+"""Live listening: microphone → 16 kHz → recogniser → commands posted to the runner's queue.
+
+The PortAudio callback only copies blocks into a bounded queue (a full queue counts an
+overflow and drops the block: recognition must never stall the audio thread). Recognition runs
+on its own thread. If no audio arrives for a while, the microphone is taken as lost: the loop
+posts InputLost, closes the stream and reopens it with back-off, then posts InputBack.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+
+from voiceguide.actions import CommandHeard, InputBack, InputLost
+from voiceguide.asr.echo_guard import EchoGuard
+from voiceguide.asr.engine import create_engine
+from voiceguide.asr.listener import Listener, grammar_for
+from voiceguide.config import Config
+from voiceguide.locale import Locale
+
+log = logging.getLogger("voiceguide.mic")
+TARGET_RATE_HZ = 16000
+BLOCK_SECONDS = 0.03
+QUEUE_BLOCKS = 200  # six seconds of audio: enough to ride out a slow recogniser moment
+SILENT_STREAM_SECONDS = 1.5  # no blocks for this long means the device has gone
+RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS = 0.5, 10.0
+
+Post = Callable[[object], None]
+
+
+class MicInput:
+    """Listens continuously and posts CommandHeard, InputLost and InputBack events."""
+
+    def __init__(
+        self,
+        config: Config,
+        locale: Locale,
+        post: Post,
+        commands: Mapping[str, Sequence[str]],
+        playing_text: Callable[[], str | None] | None = None,
+    ) -> None:
+        self.config = config
+        self.locale = locale
+        self.post = post
+        self.overflows = 0
+        self._playing_text = playing_text
+        self._blocks: queue.Queue[np.ndarray] = queue.Queue(maxsize=QUEUE_BLOCKS)
+        self._lock = threading.Lock()
+        self._listener = self._make_listener(commands)
+        self._stop = threading.Event()
+        self._lost = False
+        self._thread = threading.Thread(target=self._run, name="voiceguide-mic", daemon=True)
+        self._thread.start()
+
+    def _make_listener(self, commands: Mapping[str, Sequence[str]]) -> Listener:
+        model_path = None
+        if self.config.engine == "vosk":
+            from voiceguide.models import resolve_vosk_model
+
+            model_path = resolve_vosk_model(self.config, self.locale.language)
+        engine = create_engine(self.config.engine, self.locale, grammar_for(commands), model_path)
+        guard = EchoGuard(self._playing_text) if self._playing_text else None
+        return Listener(engine, self.locale, commands=commands, guard=guard)
+
+    def set_commands(self, commands: Mapping[str, Sequence[str]]) -> None:
+        """Listen for a different set of phrases (idle mode vs. a session)."""
+        listener = self._make_listener(commands)
+        with self._lock:
+            self._listener = listener
+
+    def close(self) -> None:
+        """Stop listening."""
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    # ---- the listening thread ----------------------------------------------------------------
+    def _callback(self, indata: np.ndarray, frames: int, time_info: object, status: object) -> None:
+        # Real-time thread: copy and hand over, nothing else.
+        try:
+            self._blocks.put_nowait(indata[:, 0].copy())
+        except queue.Full:
+            self.overflows += 1
+
+    def _open_stream(self) -> tuple[object, int]:
+        from voiceguide.devices import choose_input_device, import_sounddevice
+
+        sd = import_sounddevice()
+        device = choose_input_device(self.config.input_device)
+        rate = device.default_sample_rate_hz  # USB mics often refuse 16 kHz; resample instead
+        stream = sd.InputStream(device=device.index, samplerate=rate, channels=1,
+                                dtype="float32", blocksize=round(rate * BLOCK_SECONDS),
+                                callback=self._callback)  # fmt: skip
+        stream.start()
+        log.info("listening on %s at %d Hz", device.name, rate)
+        return stream, rate
+
+    def _run(self) -> None:
+        delay = RETRY_FIRST_SECONDS
+        while not self._stop.is_set():
+            try:
+                stream, rate = self._open_stream()
+            except Exception as exc:  # noqa: BLE001 - missing or busy device, PortAudio error
+                self._mark_lost(str(exc))
+                self._stop.wait(delay)
+                delay = min(RETRY_MAX_SECONDS, delay * 2)
+                continue
+            try:
+                self._listen(rate)
+            finally:
+                try:
+                    stream.close()  # type: ignore[attr-defined]
+                except Exception as exc:  # noqa: BLE001 - the device is gone anyway
+                    log.debug("closing the lost stream: %s", exc)
+            if self._lost:
+                self._stop.wait(delay)  # opened, but no audio came: back off as for a failure
+                delay = min(RETRY_MAX_SECONDS, delay * 2)
+            elif not self._stop.is_set():
+                delay = RETRY_FIRST_SECONDS
+                self._mark_lost("no audio from the microphone")
+
+    def _mark_lost(self, why: str) -> None:
+        if not self._lost:
+            self._lost = True
+            log.warning("microphone lost: %s", why)
+            self.post(InputLost())
+
+    def _listen(self, rate: int) -> None:
+        import soxr
+
+        resampler = soxr.ResampleStream(rate, TARGET_RATE_HZ, 1, dtype="float32")
+        last_audio = time.monotonic()
+        while not self._stop.is_set():
+            try:
+                block = self._blocks.get(timeout=0.25)
+            except queue.Empty:
+                if time.monotonic() - last_audio > SILENT_STREAM_SECONDS:
+                    return  # the stream stopped delivering: the device is gone
+                continue
+            last_audio = time.monotonic()
+            if self._lost:  # only audio that really flows proves the microphone is back
+                self._lost = False
+                log.warning("microphone is back")
+                self.post(InputBack())
+            pcm = resampler.resample_chunk(block)
+            pcm16 = (np.clip(pcm, -1.0, 1.0) * 32767).astype("<i2").tobytes()
+            with self._lock:
+                heard = self._listener.feed(pcm16)
+            for command in heard:
+                log.info("heard %r -> %s (%.2f)", command.text, command.command,
+                         command.confidence)  # fmt: skip
+                self.post(CommandHeard(command.command, command.phrase))

@@ -1,0 +1,114 @@
+"""`voiceguide serve`: the long-running mode. Idle listening, then sessions, then idle again."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import signal
+import threading
+import time
+from types import FrameType
+
+from voiceguide.actions import CommandHeard, Speak
+from voiceguide.clock import ScaledClock
+from voiceguide.commands_routines import load_good_routines
+from voiceguide.config import Config
+from voiceguide.history import History, default_history_path
+from voiceguide.idle import IdleMode, StartRoutine
+from voiceguide.live_audio import (
+    LogSpeech,
+    TeeSpeech,
+    phrases_to_prepare,
+    prepare_phrases,
+    wait_for_speaker,
+)
+from voiceguide.locale import load_locale
+from voiceguide.mic_input import MicInput
+from voiceguide.routine import Routine
+from voiceguide.runner import Quit, Runner
+from voiceguide.service_notify import ServiceNotifier
+from voiceguide.session import Session
+from voiceguide.speech_out import AudioSpeechOut
+from voiceguide.timeline import build_timeline
+
+log = logging.getLogger("voiceguide.serve")
+SPEECH_DRAIN_SECONDS = 60.0  # the pain advice is long; let it finish before going idle
+
+
+def serve(config: Config) -> int:
+    """Run until SIGTERM: wait for "start <routine>", run it, and wait again."""
+    notifier = ServiceNotifier()
+    events: queue.SimpleQueue[object] = queue.SimpleQueue()
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+        events.put(Quit("interrupted"))
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, on_signal)
+
+    started = time.monotonic()
+    locale = load_locale(config.locale)
+    routines = load_good_routines(config)
+    idle = IdleMode(routines, locale)
+    notifier.status("opening the speaker")
+    speaker = wait_for_speaker(config, stop)
+    if speaker is None:  # SIGTERM while waiting for a speaker
+        return 0
+    history = History(default_history_path(config.history_db))
+    speech = TeeSpeech(speaker, LogSpeech())
+    notifier.status("preparing phrases")
+    prepare_phrases(speaker, phrases_to_prepare(routines, locale, config.rate_wpm), notifier)
+    mic = MicInput(config, locale, events.put, idle.command_table(), speaker.playing_text)
+    try:
+        notifier.ready()
+        notifier.status("ready: waiting for 'start <routine>'")
+        log.info("ready in %.2f s", time.monotonic() - started)
+        speech.speak(locale.prompt("ready"))
+        while True:
+            try:
+                event = events.get(timeout=notifier.ping_seconds / 2)
+            except queue.Empty:
+                event = None
+            notifier.watchdog()
+            if isinstance(event, Quit):
+                break
+            if not isinstance(event, CommandHeard):
+                continue  # input lost/back and stray ticks matter only inside a session
+            for action in idle.handle_text(event.phrase):
+                if isinstance(action, Speak):
+                    speech.speak(action.text)
+                elif isinstance(action, StartRoutine):
+                    how = _run_session(action.routine, config, speech, speaker, mic, events,
+                                       history, notifier)  # fmt: skip
+                    if how == "interrupted":
+                        return 0
+                    mic.set_commands(idle.command_table())
+                    notifier.status("ready: waiting for 'start <routine>'")
+    finally:
+        notifier.stopping()
+        mic.close()
+        speaker.close()
+        history.close()
+    return 0
+
+
+def _run_session(
+    routine: Routine, config: Config, speech: TeeSpeech, speaker: AudioSpeechOut, mic: MicInput,
+    events: queue.SimpleQueue[object], history: History, notifier: ServiceNotifier,
+) -> str:  # fmt: skip
+    locale = load_locale(config.locale)
+    timeline = build_timeline(routine, locale)
+    speaker.wait_until_done(timeout=10)  # let "Starting …" finish before the welcome
+    mic.set_commands(locale.commands)
+    notifier.status(f"running {routine.id}")
+    session = Session(timeline, locale, volume=speaker.volume, rate_wpm=speaker.rate_wpm)
+    runner = Runner(session, ScaledClock(), speech, history, events, heartbeat=notifier.watchdog,
+                    max_wait_seconds=notifier.ping_seconds / 2)  # fmt: skip
+    how = runner.run()
+    log.info("session of %s ended: %s", routine.id, how)
+    deadline = time.monotonic() + SPEECH_DRAIN_SECONDS
+    while time.monotonic() < deadline and not speaker.wait_until_done(timeout=1.0):
+        notifier.watchdog()
+    return how
