@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from voiceguide import __version__, cli_models, cli_speech
+from voiceguide import __version__, cli_listen, cli_models, cli_speech
 from voiceguide.config import Config, load_config
 from voiceguide.errors import UserError
 
@@ -131,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_doctor)
 
     cli_speech.add_subcommands(sub)
+    cli_listen.add_subcommands(sub)
     cli_models.add_subcommands(sub)
     return parser
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -18,7 +19,7 @@ import numpy as np
 
 from voiceguide.actions import CommandHeard, InputBack, InputLost
 from voiceguide.asr.echo_guard import EchoGuard
-from voiceguide.asr.engine import create_engine
+from voiceguide.asr.engine import Hypothesis, create_engine
 from voiceguide.asr.listener import Listener, grammar_for
 from voiceguide.config import Config
 from voiceguide.locale import Locale
@@ -43,12 +44,15 @@ class MicInput:
         post: Post,
         commands: Mapping[str, Sequence[str]],
         playing_text: Callable[[], str | None] | None = None,
+        show_levels: bool = False,
     ) -> None:
         self.config = config
         self.locale = locale
         self.post = post
         self.overflows = 0
         self._playing_text = playing_text
+        self._show_levels = show_levels  # `voiceguide listen`: print level and hypotheses
+        self._level_at = 0.0
         self._blocks: queue.Queue[np.ndarray] = queue.Queue(maxsize=QUEUE_BLOCKS)
         self._lock = threading.Lock()
         self._listener = self._make_listener(commands)
@@ -65,7 +69,23 @@ class MicInput:
             model_path = resolve_vosk_model(self.config, self.locale.language)
         engine = create_engine(self.config.engine, self.locale, grammar_for(commands), model_path)
         guard = EchoGuard(self._playing_text) if self._playing_text else None
-        return Listener(engine, self.locale, commands=commands, guard=guard)
+        show = self._print_hypothesis if self._show_levels else None
+        return Listener(engine, self.locale, commands=commands, guard=guard, on_hypothesis=show)
+
+    @staticmethod
+    def _print_hypothesis(hyp: Hypothesis) -> None:
+        if hyp.text:
+            kind = "final" if hyp.is_final else "partial"
+            print(f"  {kind}: {hyp.text!r} ({hyp.confidence:.2f})", file=sys.stderr, flush=True)
+
+    def _print_level(self, block: np.ndarray) -> None:
+        now = time.monotonic()
+        if now - self._level_at >= 0.5:
+            self._level_at = now
+            rms = float(np.sqrt(np.mean(np.square(block)))) if block.size else 0.0
+            db = 20 * np.log10(max(rms, 1e-9))
+            bar = "#" * max(0, int((db + 70) / 2))
+            print(f"  level {db:6.1f} dBFS {bar}", file=sys.stderr, flush=True)
 
     def set_commands(self, commands: Mapping[str, Sequence[str]]) -> None:
         """Listen for a different set of phrases (idle mode vs. a session)."""
@@ -146,6 +166,8 @@ class MicInput:
                 self._lost = False
                 log.warning("microphone is back")
                 self.post(InputBack())
+            if self._show_levels:
+                self._print_level(block)
             pcm = resampler.resample_chunk(block)
             pcm16 = (np.clip(pcm, -1.0, 1.0) * 32767).astype("<i2").tobytes()
             with self._lock:
