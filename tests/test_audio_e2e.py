@@ -57,7 +57,9 @@ class Lines:
         raise AssertionError(f"never saw {fragment!r}; last lines:\n" + "\n".join(self.seen[-12:]))
 
 
-def start_run(audio_room: AudioRoom, tmp_path: Path, routine: str) -> subprocess.Popen[str]:
+def start_run(
+    audio_room: AudioRoom, tmp_path: Path, routine: str, stdin: int = subprocess.DEVNULL
+) -> subprocess.Popen[str]:
     """`voiceguide run ROUTINE` with its speaker and microphone in the room."""
     (tmp_path / "config.yaml").write_text(
         f"output_device: {alsa_device('box_speaker')}\n"
@@ -66,7 +68,7 @@ def start_run(audio_room: AudioRoom, tmp_path: Path, routine: str) -> subprocess
     )
     return subprocess.Popen(
         [sys.executable, "-m", "voiceguide", "run", routine],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env=run_env(audio_room, tmp_path), cwd=ROOT,
     )  # fmt: skip
 
