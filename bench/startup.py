@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from audio_room import AudioRoom, alsa_device  # noqa: E402
+from audio_room import AudioRoom, alsa_device
 
 
 def one_run(env: dict[str, str]) -> float:
