@@ -1,0 +1,476 @@
+"""Speech-input benchmark: accuracy, false commands, latency and cost of the streaming path.
+
+    .venv/bin/python -m bench.asr_bench --quick          # CI-sized subset, about 2 minutes
+    .venv/bin/python -m bench.asr_bench                  # full test split, about 10 minutes
+    .venv/bin/python -m bench.asr_bench --split train --tune   # sweep rejection thresholds
+
+The corpus comes from bench/corpus.py (fixed seed; test speakers only, unless --split train).
+Every stream goes through voiceguide.asr.listener.run_stream, the same path as
+`voiceguide recognize` and live listening, in 30 ms chunks. Echo streams are cleaned by the
+echo canceller with the played audio as reference and checked by the echo guard, as live.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+import json
+import multiprocessing
+import resource
+import statistics
+import sys
+import time
+import wave
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench import corpus
+from voiceguide.asr.echo_guard import EchoGuard
+from voiceguide.asr.engine import Hypothesis, create_engine
+from voiceguide.asr.listener import Listener, grammar_for, run_stream
+from voiceguide.asr.rejection import DEFAULT_THRESHOLDS, Rejection, Thresholds
+from voiceguide.locale import load_locale
+
+CHUNK_SECONDS = 0.03
+ASSIGN_MARGIN_SECONDS = 0.5
+GUARD_TAIL_SECONDS = 0.15  # as voiceguide.playback.TAIL_SECONDS
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+DOC_START, DOC_END = "<!-- asr-bench:start -->", "<!-- asr-bench:end -->"
+
+GOALS = {
+    "mean_accuracy": (">=", 0.95),
+    "worst_condition": (">=", 0.90),
+    "pain_clean": (">=", 0.98),
+    "pain_echo_0dB": (">=", 0.90),
+    "false_per_hour_room_talk": ("<=", 1.0),
+    "false_per_hour_own_speech": ("<=", 0.1),
+    "latency_p95_ms": ("<=", 300.0),
+    "cpu_seconds_per_audio_second": ("<=", 0.05),
+    "peak_rss_mb": ("<=", 150.0),
+}
+
+
+# ---- worker side ------------------------------------------------------------------------------
+_engine: Any = None
+_aec: Any = None
+_load_seconds = 0.0
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process (VmHWM; ru_maxrss would include the parent's,
+    as Linux keeps it across the exec that starts a spawned worker)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _read_pcm(path: Path) -> np.ndarray:
+    with wave.open(str(path)) as w:
+        return np.frombuffer(w.readframes(w.getnframes()), np.int16)
+
+
+class _Recorder:
+    """Wraps an engine and remembers every hypothesis with the chunk it came out of."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.sample_rate_hz = engine.sample_rate_hz
+        self.chunk = 0
+        self.log: list[tuple[int, Hypothesis]] = []
+
+    def accept(self, pcm: bytes) -> list[Hypothesis]:
+        out = self.engine.accept(pcm)
+        self.log += [(self.chunk, h) for h in out]
+        self.chunk += 1
+        return out
+
+    def flush(self) -> list[Hypothesis]:
+        out = self.engine.flush()
+        self.log += [(self.chunk, h) for h in out]
+        return out
+
+    def reset(self) -> None:
+        self.engine.reset()
+        self.chunk = 0
+        self.log = []
+
+
+class _Replay:
+    """Plays recorded hypotheses back chunk by chunk, for sweeping thresholds without decoding."""
+
+    sample_rate_hz = 16000
+
+    def __init__(self, log: list[tuple[int, Hypothesis]]) -> None:
+        self.by_chunk: dict[int, list[Hypothesis]] = {}
+        for chunk, hyp in log:
+            self.by_chunk.setdefault(chunk, []).append(hyp)
+        self.chunk = 0
+
+    def accept(self, pcm: bytes) -> list[Hypothesis]:
+        self.chunk += 1
+        return self.by_chunk.get(self.chunk - 1, [])
+
+    def flush(self) -> list[Hypothesis]:
+        return self.by_chunk.get(self.chunk, [])
+
+    def reset(self) -> None:
+        self.chunk = 0
+
+
+def _playing_at(played: list[list[Any]], clock: list[float]) -> Any:
+    def playing_text() -> str | None:
+        now = clock[0]
+        for start, end, text in played:
+            if start <= now <= end + GUARD_TAIL_SECONDS:
+                return text
+        return None
+
+    return playing_text
+
+
+def _listen(engine: Any, pcm: bytes, entry: dict, live: bool, thresholds: Thresholds) -> list:
+    locale = load_locale("en")
+    clock = [0.0]
+    guard = EchoGuard(_playing_at(entry["played"], clock)) if live and entry["played"] else None
+    listener = Listener(engine, locale, rejection=Rejection(thresholds), guard=guard)
+
+    def tick(now: float) -> None:
+        clock[0] = now
+
+    return run_stream(listener, pcm, CHUNK_SECONDS, before_chunk=tick)
+
+
+def _warm_up(aec: Any) -> None:
+    """Let the canceller converge on 20 s of the box talking, as it has live after the
+    first sentences of a session (the scored streams then start with a converged filter)."""
+    voice = corpus.BOX_VOICES[0]
+    texts = corpus.box_texts()[-8:]
+    played = np.concatenate(
+        [corpus.at_level(corpus.synthesize(voice, t, voice.rate_wpm, voice.pitch),
+                         corpus.BOX_DBFS) for t in texts]
+    )[: 20 * corpus.RATE_HZ]  # fmt: skip
+    mic = corpus.echo_of(played)
+    to16 = lambda x: (np.clip(x, -1, 1) * 32767).astype(np.int16)
+    aec.process(to16(mic), to16(played))
+
+
+def decode_stream(job: tuple[str, str, str, bool, dict, dict]) -> dict[str, Any]:
+    """Worker: run one stream through the streaming path; returns events and costs."""
+    global _engine, _aec, _load_seconds
+    folder, name, engine_name, live, entry, overrides = job
+    if _engine is None:
+        locale = load_locale("en")
+        started = time.perf_counter()
+        if overrides:  # experiments: other engine settings (--set key=value)
+            from voiceguide.asr.pocketsphinx_engine import PocketsphinxEngine, SphinxSettings
+
+            settings = dataclasses.replace(SphinxSettings(), **overrides)
+            engine = PocketsphinxEngine(grammar_for(locale.commands), settings)
+        else:
+            engine = create_engine(engine_name, locale, grammar_for(locale.commands))
+        _engine = _Recorder(engine)
+        _load_seconds = time.perf_counter() - started
+    mic = _read_pcm(Path(folder) / f"{name}.wav")
+    ref_path = Path(folder) / f"{name}.ref.wav"
+    cpu = time.process_time()
+    if live and ref_path.is_file():
+        from voiceguide.asr.echo_cancel import EchoCanceller
+
+        # One canceller per worker, kept across streams: the room does not change, and live
+        # the filter has long converged by the time a person speaks.
+        if _aec is None:
+            _aec = EchoCanceller()
+            _warm_up(_aec)
+        mic = _aec.process(mic, _read_pcm(ref_path))
+    _engine.reset()
+    events = _listen(_engine, mic.tobytes(), entry, live, DEFAULT_THRESHOLDS)
+    cpu = time.process_time() - cpu
+    return {
+        "name": name,
+        "live": live,
+        "events": [dataclasses.asdict(e) for e in events],
+        "log": [(c, dataclasses.asdict(h)) for c, h in _engine.log],
+        "chunks": _engine.chunk,
+        "cpu_seconds": cpu,
+        "audio_seconds": len(mic) / corpus.RATE_HZ,
+        "load_seconds": _load_seconds,
+        "max_rss_mb": peak_rss_mb(),
+    }
+
+
+# ---- scoring ----------------------------------------------------------------------------------
+def _assign(events: list[dict], utterances: list[dict]) -> tuple[dict[int, list[dict]], list]:
+    """Map each event to the utterance it overlaps most (within a margin); others are strays."""
+    by_utt: dict[int, list[dict]] = {}
+    strays = []
+    for ev in events:
+        best, best_overlap = None, 0.0
+        for i, u in enumerate(utterances):
+            lo = max(ev["start_seconds"], u["start_seconds"] - ASSIGN_MARGIN_SECONDS)
+            hi = min(ev["end_seconds"], u["end_seconds"] + ASSIGN_MARGIN_SECONDS)
+            if hi - lo > best_overlap:
+                best, best_overlap = i, hi - lo
+        if best is None:
+            strays.append(ev)
+        else:
+            by_utt.setdefault(best, []).append(ev)
+    return by_utt, strays
+
+
+def _pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def score(manifest: list[dict], results: dict[tuple[str, bool], list[dict]]) -> dict[str, Any]:
+    """Accuracy per condition, false commands, latency, from events per (stream, live)."""
+    conditions: dict[str, dict[str, int]] = {}
+    pain: dict[str, list[int]] = {}
+    confusions: dict[str, int] = {}
+    latencies: list[float] = []
+    false = {"room_talk": [0, 0.0], "own_speech": [0, 0.0], "own_speech_raw": [0, 0.0]}
+    for entry in manifest:
+        utts = entry["utterances"]
+        live_events = results.get((entry["name"], True), [])
+        if entry["kind"] == "commands":
+            by_utt, strays = _assign(live_events, utts)
+            c = conditions.setdefault(
+                entry["condition"], {"n": 0, "correct": 0, "missed": 0, "wrong": 0, "stray": 0}
+            )
+            c["stray"] += len(strays)
+            for i, u in enumerate(utts):
+                got = {e["command"] for e in by_utt.get(i, [])}
+                c["n"] += 1
+                ok = got == {u["command"]}
+                if ok:
+                    c["correct"] += 1
+                    latencies.append(
+                        min(e["heard_at_seconds"] for e in by_utt[i]) - u["end_seconds"]
+                    )
+                elif not got:
+                    c["missed"] += 1
+                else:
+                    c["wrong"] += 1
+                    for g in got - {u["command"]}:
+                        key = f"{u['command']}->{g}"
+                        confusions[key] = confusions.get(key, 0) + 1
+                if u["command"] == "pain":
+                    pain.setdefault(entry["condition"], []).append(int(ok))
+            continue
+        speech_hours = sum(u["end_seconds"] - u["start_seconds"] for u in utts) / 3600
+        false[entry["kind"]][0] += len(live_events)
+        false[entry["kind"]][1] += speech_hours
+        if entry["kind"] == "own_speech":
+            raw = results.get((entry["name"], False), [])
+            false["own_speech_raw"][0] += len(raw)
+            false["own_speech_raw"][1] += speech_hours
+    acc = {k: v["correct"] / v["n"] for k, v in conditions.items() if v["n"]}
+    return {
+        "conditions": conditions,
+        "accuracy": acc,
+        "mean_accuracy": statistics.mean(acc.values()) if acc else float("nan"),
+        "worst_condition": min(acc.values()) if acc else float("nan"),
+        "pain": {k: sum(v) / len(v) for k, v in pain.items()},
+        "pain_n": {k: len(v) for k, v in pain.items()},
+        "confusions": dict(sorted(confusions.items(), key=lambda kv: -kv[1])),
+        "false": {
+            k: {"count": n, "speech_hours": h, "per_hour": n / h if h else float("nan")}
+            for k, (n, h) in false.items()
+        },
+        "latency_p50_ms": _pct(latencies, 50) * 1000,
+        "latency_p95_ms": _pct(latencies, 95) * 1000,
+    }
+
+
+# ---- tuning -----------------------------------------------------------------------------------
+def replay(manifest: list[dict], raw: list[dict], thresholds: Thresholds) -> dict:
+    """Re-run the listener on recorded hypotheses with other thresholds (no decoding)."""
+    entries = {e["name"]: e for e in manifest}
+    locale = load_locale("en")
+    results: dict[tuple[str, bool], list[dict]] = {}
+    for r in raw:
+        entry = entries[r["name"]]
+        clock = [0.0]
+        guard = None
+        if r["live"] and entry["played"]:
+            guard = EchoGuard(_playing_at(entry["played"], clock))
+        listener = Listener(_Replay([]), locale, rejection=Rejection(thresholds), guard=guard)
+        events = []
+        for chunk, h in r["log"]:
+            # The listener only needs the stream time at which each result came out.
+            clock[0] = chunk * CHUNK_SECONDS
+            listener._samples = round((chunk + 1) * CHUNK_SECONDS * 16000)
+            events += listener._handle([Hypothesis(**h)])
+        results[(r["name"], r["live"])] = [dataclasses.asdict(e) for e in events]
+    return score(manifest, results)
+
+
+def tune(manifest: list[dict], raw: list[dict]) -> None:
+    """Print the best thresholds on this (train) split: accuracy first, then few false alarms."""
+    rows = []
+    grid = itertools.product(
+        (0.05, 0.1, 0.15, 0.2, 0.3), (0.3, 0.45, 0.6, 0.7, 0.8, 0.9, 0.95), (0.8, 0.95, None)
+    )
+    for fs, fo, ps in grid:
+        t = Thresholds(final_safety=fs, final_other=fo, partial_safety=ps)
+        s = replay(manifest, raw, t)
+        fa = s["false"]["room_talk"]["per_hour"]
+        pain = s["pain"].get("clean", 0.0)
+        rows.append((s["mean_accuracy"] + pain - 0.01 * fa, s["mean_accuracy"], pain, fa,
+                     s["latency_p95_ms"], t))  # fmt: skip
+    rows.sort(key=lambda r: -r[0])
+    for objective, acc, pain, fa, p95, t in rows[:15]:
+        print(
+            f"{objective:.3f} acc={acc:.3f} pain_clean={pain:.3f} room_false/h={fa:.1f} "
+            f"p95={p95:.0f}ms safety={t.final_safety} other={t.final_other} "
+            f"partial_safety={t.partial_safety}"
+        )
+
+
+# ---- report -----------------------------------------------------------------------------------
+def _met(key: str, value: float) -> str:
+    op, goal = GOALS[key]
+    ok = value >= goal if op == ">=" else value <= goal
+    return "met" if ok else "**missed**"
+
+
+def report(s: dict, costs: dict, args: argparse.Namespace, seconds: float) -> str:
+    """The markdown section for docs/benchmarks.md."""
+    cmd = ".venv/bin/python -m bench.asr_bench" + (" --quick" if args.quick else "")
+    lines = [
+        (
+            f"Command: `{cmd}` ({args.split} speakers, engine {args.engine}, "
+            f"{costs['audio_hours']:.2f} h of audio, {seconds / 60:.1f} min wall time on 2 cores)."
+        ),
+        "",
+        "| condition | n | accuracy | missed | wrong | stray |",
+        "|---|---|---|---|---|---|",
+    ]
+    for cond in corpus.CONDITIONS:
+        c = s["conditions"].get(cond)
+        if c:
+            lines.append(
+                f"| {cond} | {c['n']} | {c['correct'] / c['n']:.1%} | {c['missed']} | "
+                f"{c['wrong']} | {c['stray']} |"
+            )
+    f = s["false"]
+    values = {
+        "mean_accuracy": s["mean_accuracy"],
+        "worst_condition": s["worst_condition"],
+        "pain_clean": s["pain"].get("clean", float("nan")),
+        "pain_echo_0dB": s["pain"].get("echo_0dB", float("nan")),
+        "false_per_hour_room_talk": f["room_talk"]["per_hour"],
+        "false_per_hour_own_speech": f["own_speech"]["per_hour"],
+        "latency_p95_ms": s["latency_p95_ms"],
+        "cpu_seconds_per_audio_second": costs["cpu_per_second"],
+        "peak_rss_mb": costs["peak_rss_mb"],
+    }
+    shown = {
+        "mean_accuracy": f"{values['mean_accuracy']:.1%}",
+        "worst_condition": f"{values['worst_condition']:.1%} "
+        f"({min(s['accuracy'], key=s['accuracy'].get)})",
+        "pain_clean": f"{values['pain_clean']:.1%} (n={s['pain_n'].get('clean', 0)})",
+        "pain_echo_0dB": f"{values['pain_echo_0dB']:.1%} (n={s['pain_n'].get('echo_0dB', 0)})",
+        "false_per_hour_room_talk": f"{f['room_talk']['per_hour']:.1f} "
+        f"({f['room_talk']['count']} in {f['room_talk']['speech_hours'] * 60:.0f} min of speech)",
+        "false_per_hour_own_speech": f"{f['own_speech']['per_hour']:.1f} "
+        f"({f['own_speech']['count']} in {f['own_speech']['speech_hours'] * 60:.0f} min; "
+        f"without AEC and guard: {f['own_speech_raw']['count']})",
+        "latency_p95_ms": f"{s['latency_p95_ms']:.0f} ms (p50 {s['latency_p50_ms']:.0f} ms)",
+        "cpu_seconds_per_audio_second": f"{costs['cpu_per_second']:.3f}",
+        "peak_rss_mb": f"{costs['peak_rss_mb']:.0f} MB",
+    }
+    lines += ["", "| measure | goal | result | |", "|---|---|---|---|"]
+    for key, (op, goal) in GOALS.items():
+        lines.append(f"| {key.replace('_', ' ')} | {op} {goal:g} | {shown[key]} | "
+                     f"{_met(key, values[key])} |")  # fmt: skip
+    lines += [
+        "",
+        (
+            f"Model load time: {costs['load_seconds'] * 1000:.0f} ms. "
+            f"Most frequent confusions: {list(s['confusions'].items())[:6]}."
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def write_docs(section: str) -> None:
+    """Replace the generated part of the speech-input section in docs/benchmarks.md."""
+    text = DOCS.read_text() if DOCS.is_file() else "# Benchmarks\n"
+    block = f"{DOC_START}\n{section}\n{DOC_END}"
+    if DOC_START in text and DOC_END in text:
+        head, rest = text.split(DOC_START, 1)
+        text = head + block + rest.split(DOC_END, 1)[1]
+    else:
+        text = text.rstrip() + "\n\n## Speech input\n\n" + block + "\n"
+    DOCS.write_text(text)
+
+
+def _default_settings() -> Any:
+    from voiceguide.asr.pocketsphinx_engine import SphinxSettings
+
+    return SphinxSettings()
+
+
+def main() -> int:
+    """Generate the corpus, decode it in worker processes, print (and optionally save) results."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small subset for CI")
+    parser.add_argument("--split", choices=["test", "train"], default="test")
+    parser.add_argument("--engine", choices=["pocketsphinx", "vosk"], default="pocketsphinx")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--tune", action="store_true", help="sweep rejection thresholds")
+    parser.add_argument("--write-docs", action="store_true", help="update docs/benchmarks.md")
+    parser.add_argument("--json", type=Path, help="save raw results here")
+    parser.add_argument(
+        "--set",
+        type=lambda t: tuple(t.split("=", 1)),
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="pocketsphinx setting to try",
+    )
+    parser.add_argument("--reuse", action="store_true", help="reuse the generated corpus")
+    args = parser.parse_args()
+    started = time.monotonic()
+    folder = corpus.OUT_DIR / f"{args.split}{'-quick' if args.quick else ''}"
+    if not (args.reuse and (folder / "manifest.json").is_file()):
+        streams = corpus.build(args.split, args.quick)
+        corpus.save(streams, folder)
+        del streams
+    manifest = json.loads((folder / "manifest.json").read_text())
+    overrides = {k: type(getattr(_default_settings(), k))(v) for k, v in args.set}
+    jobs = [(str(folder), e["name"], args.engine, True, e, overrides) for e in manifest]
+    jobs += [(str(folder), e["name"], args.engine, False, e, overrides) for e in manifest
+             if e["kind"] == "own_speech"]  # fmt: skip
+    # Longest first keeps both workers busy to the end.
+    jobs.sort(key=lambda j: -j[4]["seconds"])
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(args.workers, maxtasksperchild=None) as pool:
+        raw = pool.map(decode_stream, jobs, chunksize=1)
+    results = {(r["name"], r["live"]): r["events"] for r in raw}
+    s = score(manifest, results)
+    live = [r for r in raw if r["live"]]
+    costs = {
+        "audio_hours": sum(r["audio_seconds"] for r in live) / 3600,
+        "cpu_per_second": sum(r["cpu_seconds"] for r in live)
+        / sum(r["audio_seconds"] for r in live),
+        "peak_rss_mb": max(r["max_rss_mb"] for r in raw),
+        "load_seconds": max(r["load_seconds"] for r in raw),
+    }
+    section = report(s, costs, args, time.monotonic() - started)
+    print(section)
+    if args.json:
+        args.json.write_text(json.dumps({"score": s, "costs": costs, "raw": raw}, default=str))
+    if args.tune:
+        tune(manifest, raw)
+    if args.write_docs:
+        write_docs(section)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""Echo defences: the guard on words being played (layer 3) and the canceller (layer 2)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from voiceguide.asr.echo_cancel import EchoCanceller, ReferenceBuffer, load_speexdsp
+from voiceguide.asr.echo_guard import EchoGuard
+from voiceguide.asr.engine import Hypothesis
+from voiceguide.asr.listener import Listener
+from voiceguide.locale import load_locale
+from voiceguide.phrases import PhraseMatcher
+
+LOCALE = load_locale("en")
+MATCHER = PhraseMatcher(LOCALE)
+
+
+def match(text: str):
+    found = MATCHER.match(text)
+    assert found is not None
+    return found
+
+
+def test_the_prompt_naming_resume_cannot_resume_the_session() -> None:
+    guard = EchoGuard(lambda: LOCALE.prompt("paused"))  # "Paused. Say resume when ..."
+    assert guard.blocks(match("resume"))
+    assert guard.dropped == 1
+
+
+def test_the_person_can_still_say_another_command_over_it() -> None:
+    guard = EchoGuard(lambda: LOCALE.prompt("paused"))
+    assert not guard.blocks(match("pause"))  # "paused" is not "pause"
+    assert not guard.blocks(match("skip"))
+
+
+def test_multi_word_phrases_need_every_word_in_the_played_text() -> None:
+    guard = EchoGuard(lambda: LOCALE.prompt("help"))  # names "how long left", "go back" ...
+    assert guard.blocks(match("how long left"))
+    assert guard.blocks(match("go back"))
+    assert not guard.blocks(match("end session"))
+
+
+def test_safety_phrases_are_never_muted() -> None:
+    guard = EchoGuard(lambda: "If it hurts, stop and tell me. It hurts? Stop.")
+    assert not guard.blocks(match("it hurts"))
+    assert not guard.blocks(match("stop"))
+
+
+def test_nothing_is_blocked_while_the_box_is_quiet() -> None:
+    assert not EchoGuard(lambda: None).blocks(match("resume"))
+
+
+def test_the_listener_drops_guarded_commands_but_keeps_pain() -> None:
+    class Engine:
+        sample_rate_hz = 16000
+        script = [  # noqa: RUF012 - a fake's fixed script
+            [Hypothesis("resume", True, 1.0, 1.4, 0.95)],
+            [Hypothesis("it hurts", True, 3.0, 3.5, 0.95)],
+        ]
+
+        def accept(self, pcm: bytes) -> list[Hypothesis]:
+            return self.script.pop(0)
+
+        def flush(self) -> list[Hypothesis]:
+            return []
+
+        def reset(self) -> None: ...
+
+    guard = EchoGuard(lambda: LOCALE.prompt("paused"))
+    listener = Listener(Engine(), LOCALE, guard=guard)
+    heard = listener.feed(b"\x00\x00" * 480) + listener.feed(b"\x00\x00" * 480)
+    assert [h.command for h in heard] == ["pain"]
+
+
+needs_speex = pytest.mark.skipif(load_speexdsp() is None, reason="libspeexdsp1 not installed")
+
+
+@needs_speex
+def test_the_canceller_removes_the_box_voice_from_the_microphone() -> None:
+    rng = np.random.default_rng(3)
+    rate = 16000
+    # Speech-like reference: noise bursts shaped by a slow envelope, through a room with a
+    # delay and a short decaying tail.
+    n = rate * 6
+    envelope = np.abs(np.sin(np.arange(n) / rate * 2 * np.pi * 1.5))
+    played = rng.standard_normal(n) * envelope * 0.2
+    room = np.zeros(800)
+    room[64] = 0.6
+    room[64:] += rng.standard_normal(736) * np.exp(-np.arange(736) / 150) * 0.1
+    echo = np.convolve(played, room)[:n]
+    to16 = lambda x: (np.clip(x, -1, 1) * 32767).astype(np.int16)
+    canceller = EchoCanceller(rate, suppress_residual=False)
+    out = np.concatenate(
+        [canceller.process(to16(echo[i : i + 480]), to16(played[i : i + 480]))
+         for i in range(0, n, 480)]
+    )  # fmt: skip
+    canceller.close()
+    tail = slice(3 * rate, len(out))  # after the filter has converged
+    before = np.mean(to16(echo)[tail].astype(float) ** 2)
+    after = np.mean(out[tail].astype(float) ** 2)
+    assert 10 * np.log10(before / after) > 20
+
+
+def test_the_reference_buffer_lines_up_played_blocks_with_capture_time() -> None:
+    class Block:
+        def __init__(self, frames: np.ndarray, start: float) -> None:
+            self.frames, self.sample_rate_hz, self.start_monotonic = frames, 16000, start
+            self.text = None
+
+    buffer = ReferenceBuffer(lead_seconds=0.0)
+    buffer.add(Block(np.full(1600, 0.5, np.float32), 100.0))
+    buffer.add(Block(np.full(1600, -0.5, np.float32), 100.1))
+    got = buffer.take(100.05, 1600)
+    assert got[:800].min() > 16000 and got[800:].max() < -16000
+    assert not buffer.take(50.0, 160).any()  # before anything was played: silence

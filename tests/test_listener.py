@@ -1,0 +1,178 @@
+"""The listener's decisions: rejection, the partial-result safety path and debouncing.
+
+A scripted engine stands in for the recogniser here: these tests are about what the
+listener does with hypotheses, not about recognition (tests/test_recognize.py is).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from voiceguide.asr.endpoint import NoiseFloorVad
+from voiceguide.asr.engine import Hypothesis
+from voiceguide.asr.listener import (
+    HeardCommand,
+    Listener,
+    grammar_for,
+    idle_command_table,
+    run_stream,
+)
+from voiceguide.asr.rejection import Rejection, Thresholds
+from voiceguide.locale import load_locale
+
+CHUNK = b"\x00\x00" * 480  # 30 ms at 16 kHz
+
+
+class ScriptedEngine:
+    """Returns the hypotheses scripted for each accept() call, in order."""
+
+    sample_rate_hz = 16000
+
+    def __init__(self, script: list[list[Hypothesis]]) -> None:
+        self.script = list(script)
+        self.flushed: list[Hypothesis] = []
+
+    def accept(self, pcm16_mono: bytes) -> list[Hypothesis]:
+        return self.script.pop(0) if self.script else []
+
+    def flush(self) -> list[Hypothesis]:
+        return self.flushed
+
+    def reset(self) -> None:
+        self.script = []
+
+
+def hyp(text: str, final: bool, start: float, end: float, conf: float) -> Hypothesis:
+    return Hypothesis(text, final, start, end, conf)
+
+
+def listen(script: list[list[Hypothesis]], **thresholds: object) -> list[HeardCommand]:
+    locale = load_locale("en")
+    rejection = Rejection(Thresholds(**thresholds)) if thresholds else None  # type: ignore[arg-type]
+    listener = Listener(ScriptedEngine(script), locale, rejection=rejection)
+    heard: list[HeardCommand] = []
+    for _ in range(len(script)):
+        heard += listener.feed(CHUNK)
+    return heard + listener.flush()
+
+
+def test_a_final_command_is_heard_once_with_its_times() -> None:
+    heard = listen([[], [hyp("pause please", True, 1.0, 1.6, 0.9)]])
+    assert [(h.command, h.phrase, h.from_partial) for h in heard] == [("pause", "pause", False)]
+    assert heard[0].start_seconds == 1.0 and heard[0].end_seconds == 1.6
+    assert heard[0].heard_at_seconds == 0.06  # two 30 ms chunks had been fed
+    assert heard[0].to_json()["command"] == "pause"
+
+
+def test_pain_acts_on_a_sure_partial_and_the_final_is_not_repeated() -> None:
+    script = [
+        [hyp("it", False, 1.0, 1.2, 0.2)],
+        [hyp("it hurts", False, 1.0, 1.5, 0.97)],
+        [hyp("it hurts", True, 1.0, 1.55, 0.9)],
+    ]
+    heard = listen(script, partial_safety=0.95)
+    assert [(h.command, h.from_partial) for h in heard] == [("pain", True)]
+
+
+def test_an_unsure_partial_waits_for_the_final() -> None:
+    script = [[hyp("stop", False, 2.0, 2.4, 0.5)], [hyp("stop", True, 2.0, 2.45, 0.8)]]
+    heard = listen(script, partial_safety=0.95)
+    assert [(h.command, h.from_partial) for h in heard] == [("stop", False)]
+
+
+def test_other_commands_never_act_on_partials() -> None:
+    script = [[hyp("skip", False, 1.0, 1.3, 1.0)], []]
+    assert listen(script) == []
+
+
+def test_low_confidence_is_rejected_with_a_lower_bar_for_safety() -> None:
+    script = [
+        [hyp("louder", True, 1.0, 1.4, 0.4)],
+        [hyp("that hurts", True, 3.0, 3.5, 0.4)],
+    ]
+    heard = listen(script, final_safety=0.3, final_other=0.6)
+    assert [h.command for h in heard] == ["pain"]
+
+
+def test_a_command_buried_in_talk_is_not_a_command_but_pain_is() -> None:
+    script = [
+        [hyp("we had to wait for the bus", True, 1.0, 2.5, 0.99)],
+        [hyp("oh no it hurts so much", True, 4.0, 5.5, 0.99)],
+    ]
+    assert [h.command for h in listen(script)] == ["pain"]
+
+
+def test_one_utterance_gives_one_command() -> None:
+    # The engine re-describes the same stretch of speech: only the first result counts.
+    script = [
+        [hyp("stop", True, 1.0, 1.4, 0.9)],
+        [hyp("stop the session", True, 1.0, 1.9, 0.9)],
+        [hyp("pause", True, 1.5, 1.9, 0.9)],
+    ]
+    assert [h.command for h in listen(script)] == ["stop"]
+
+
+def test_the_same_command_said_again_later_counts_again() -> None:
+    script = [[hyp("louder", True, 1.0, 1.4, 0.9)], [hyp("louder", True, 3.0, 3.4, 0.9)]]
+    assert [h.command for h in listen(script)] == ["louder", "louder"]
+
+
+def test_safety_overrides_a_command_from_the_same_breath() -> None:
+    script = [[hyp("wait", True, 1.0, 1.3, 0.9)], [hyp("it hurts", True, 1.2, 1.8, 0.9)]]
+    assert [h.command for h in listen(script)] == ["pause", "pain"]
+
+
+def test_flush_delivers_the_last_utterance() -> None:
+    locale = load_locale("en")
+    engine = ScriptedEngine([])
+    engine.flushed = [hyp("repeat that", True, 1.0, 1.5, 0.9)]
+    heard = run_stream(Listener(engine, locale), CHUNK * 3)
+    assert [h.command for h in heard] == ["repeat"]
+
+
+def test_run_stream_feeds_real_time_sized_chunks() -> None:
+    sizes: list[int] = []
+
+    class Counting(ScriptedEngine):
+        def accept(self, pcm16_mono: bytes) -> list[Hypothesis]:
+            sizes.append(len(pcm16_mono))
+            return []
+
+    run_stream(Listener(Counting([]), load_locale("en")), b"\x00\x00" * 16000, 0.03)
+    assert sizes[0] == 960 and sum(sizes) == 32000
+
+
+def test_hypotheses_are_shown_to_a_watcher() -> None:
+    seen: list[Hypothesis] = []
+    engine = ScriptedEngine([[hyp("skip", False, 1.0, 1.2, 0.5)]])
+    Listener(engine, load_locale("en"), on_hypothesis=seen.append).feed(CHUNK)
+    assert [h.text for h in seen] == ["skip"]
+
+
+def test_idle_mode_listens_for_start_phrases_and_lists() -> None:
+    class Routine:
+        aliases = ("morning stretch",)
+        title = "Morning mobility"
+
+    locale = load_locale("en")
+    table = idle_command_table(locale, [Routine()])
+    assert "start morning stretch" in table["start"]
+    assert "begin the morning mobility" in table["start"]
+    assert "list routines" in table["list_routines"]
+    script = [[hyp("start morning stretch", True, 1.0, 2.0, 0.9)]]
+    listener = Listener(ScriptedEngine(script), locale, commands=table)
+    heard = listener.feed(CHUNK)
+    assert [(h.command, h.text) for h in heard] == [("start", "start morning stretch")]
+    assert "list routines" in grammar_for(table)
+
+
+def test_the_noise_floor_vad_follows_a_steady_noise() -> None:
+    rng = np.random.default_rng(1)
+    vad = NoiseFloorVad()
+    noise = (rng.standard_normal(16000 * 4) * 0.03 * 32767).astype(np.int16)
+    decisions = vad.decide(noise.reshape(-1, 160))
+    assert decisions[-200:].mean() < 0.05  # a steady fan is not speech once the floor is known
+    t = np.arange(16000) / 16000
+    tone = (np.sin(2 * np.pi * 700 * t) * 0.5 * 32767).astype(np.int16)
+    loud = vad.decide((noise[:16000] + tone).reshape(-1, 160))
+    assert loud.mean() > 0.9
