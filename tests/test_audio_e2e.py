@@ -118,3 +118,18 @@ def test_spoken_pause_then_it_hurts_during_a_run(audio_room: AudioRoom, tmp_path
         cwd=ROOT, capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert "pain" in history.stdout and "Pelvic tilt" in history.stdout
+
+
+def test_spoken_it_hurts_over_the_box_ends_the_run(audio_room: AudioRoom, tmp_path: Path) -> None:
+    """'Ow, that hurts' spoken into the room while the box is talking stops the session."""
+    hurts = say_wav("ow, that hurts", tmp_path / "hurts.wav")
+    proc = start_run(audio_room, tmp_path, "quick-reset")
+    lines = Lines(proc)
+    try:
+        lines.wait_for("Pelvic tilt.", timeout=240)
+        audio_room.play_into_room(hurts)  # during "Lie on your back …": barge-in
+        lines.wait_for("Ending the session now.", timeout=10)
+    finally:
+        err = finish(proc)
+    assert proc.returncode == 0, err
+    assert "Session ended after a pain report" in err
