@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sqlite3
 import threading
 import time
@@ -22,6 +23,8 @@ log = logging.getLogger("voiceguide.history")
 HISTORY_ENV = "VOICEGUIDE_HISTORY"
 ENDINGS = ("completed", "stopped", "pain", "interrupted")
 _BOOT_ID_PATH = Path("/proc/sys/kernel/random/boot_id")
+# Less free space than this explains an otherwise cryptic SQLite error: the disk is full.
+_NEARLY_FULL_BYTES = 64 * 1024
 
 
 def default_history_path(config_value: Path | None) -> Path:
@@ -277,7 +280,22 @@ class History:
             return f"history database {self.path} cannot be created: {_reason(exc)}"
         if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
             return f"history database {self.path} is not readable: {_reason(exc)}"  # corrupt
-        return f"history database {self.path} cannot be opened: {_reason(exc)}"
+        return f"history database {self.path} cannot be opened: {self._reason_on_disk(exc)}"
+
+    def _reason_on_disk(self, exc: BaseException) -> str:
+        """_reason(exc), saying so when the disk is full.
+
+        On a full disk SQLite often reports only "disk I/O error" (it could not create the
+        -shm file), which sends a user looking for a failing SD card instead of a full one.
+        """
+        reason = _reason(exc)
+        if "full" in reason:
+            return reason  # SQLITE_FULL already says "database or disk is full"
+        try:
+            free = shutil.disk_usage(self.path.parent).free
+        except OSError:
+            return reason
+        return f"{reason} (the disk is full)" if free < _NEARLY_FULL_BYTES else reason
 
     # -- failure bookkeeping --------------------------------------------------------------------
     def _note_failure(self, message: str) -> None:
@@ -315,7 +333,8 @@ class History:
             except (sqlite3.Error, OSError) as exc:
                 self._rollback(conn)
                 self._note_failure(
-                    f"could not write to history database {self.path} ({_reason(exc)}); "
+                    f"could not write to history database {self.path} "
+                    f"({self._reason_on_disk(exc)}); "
                     f"{what} was not saved"
                 )
                 return None

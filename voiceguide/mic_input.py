@@ -4,6 +4,13 @@ The PortAudio callback only copies blocks into a bounded queue (a full queue cou
 overflow and drops the block: recognition must never stall the audio thread). Recognition runs
 on its own thread. If no audio arrives for a while, the microphone is taken as lost: the loop
 posts InputLost, closes the stream and reopens it with back-off, then posts InputBack.
+
+The recognition thread is supervised: an exception in the engine, the listener or the
+resampler would otherwise end the thread and leave the box deaf (and deaf to "it hurts") with
+nothing but a traceback on stderr. Instead the crash is logged, the loop backs off, builds a
+fresh engine and listener, reopens the stream and carries on. The back-off doubles on each
+crash that follows a short run, so a recogniser that fails on every block restarts at most
+every RECOGNISER_RETRY_MAX_SECONDS instead of spinning.
 """
 
 from __future__ import annotations
@@ -30,6 +37,9 @@ BLOCK_SECONDS = 0.03
 QUEUE_BLOCKS = 200  # six seconds of audio: enough to ride out a slow recogniser moment
 SILENT_STREAM_SECONDS = 1.5  # no blocks for this long means the device has gone
 RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS = 0.5, 10.0
+RECOGNISER_RETRY_FIRST_SECONDS, RECOGNISER_RETRY_MAX_SECONDS = 1.0, 30.0
+# A recogniser that ran this long before crashing was healthy: its back-off starts over.
+RECOGNISER_HEALTHY_SECONDS = 60.0
 
 Post = Callable[[object], None]
 
@@ -53,8 +63,10 @@ class MicInput:
         self._playing_text = playing_text
         self._show_levels = show_levels  # `voiceguide listen`: print level and hypotheses
         self._level_at = 0.0
+        self.recogniser_restarts = 0  # how often the recognition thread was revived
         self._blocks: queue.Queue[np.ndarray] = queue.Queue(maxsize=QUEUE_BLOCKS)
         self._lock = threading.Lock()
+        self._commands = commands
         self._listener = self._make_listener(commands)
         self._stop = threading.Event()
         self._lost = False
@@ -91,6 +103,7 @@ class MicInput:
         """Listen for a different set of phrases (idle mode vs. a session)."""
         listener = self._make_listener(commands)
         with self._lock:
+            self._commands = commands  # a restarted recogniser listens for the same phrases
             self._listener = listener
 
     def close(self) -> None:
@@ -120,6 +133,57 @@ class MicInput:
         return stream, rate
 
     def _run(self) -> None:
+        """Thread body: listen until closed, rebuilding the recogniser whenever it crashes."""
+        crashes = 0  # in a row, each after a short run
+        tracebacks_logged: set[str] = set()
+        rebuild = False
+        while not self._stop.is_set():
+            started = time.monotonic()
+            try:
+                if rebuild:
+                    self._rebuild_listener()
+                    rebuild = False
+                self._capture()
+                return  # only a close() ends the capture loop normally
+            except Exception as exc:  # any escape here would leave the box deaf for good
+                if time.monotonic() - started >= RECOGNISER_HEALTHY_SECONDS:
+                    crashes = 0
+                crashes += 1
+                self.recogniser_restarts += 1
+                delay = min(
+                    RECOGNISER_RETRY_MAX_SECONDS,
+                    RECOGNISER_RETRY_FIRST_SECONDS * 2 ** (crashes - 1),
+                )
+                # One traceback per distinct failure: enough to find the bug, and a recogniser
+                # failing on every block cannot flood the journal.
+                signature = f"{type(exc).__name__}: {exc}"
+                first_time = signature not in tracebacks_logged
+                if len(tracebacks_logged) < 32:  # messages with counters in them stay bounded
+                    tracebacks_logged.add(signature)
+                log.error(
+                    "speech recognition crashed (%s); restarting it in %.1f s",
+                    signature, delay, exc_info=first_time,
+                )  # fmt: skip
+                rebuild = True
+                self._stop.wait(delay)
+
+    def _rebuild_listener(self) -> None:
+        """A fresh engine and listener, and no audio queued from before the crash."""
+        with self._lock:
+            commands = self._commands
+        listener = self._make_listener(commands)
+        with self._lock:
+            if self._commands is commands:  # else set_commands installed a fresh one meanwhile
+                self._listener = listener
+        while True:
+            try:
+                self._blocks.get_nowait()  # stale audio would be heard late, out of context
+            except queue.Empty:
+                break
+        log.warning("speech recognition restarted")
+
+    def _capture(self) -> None:
+        """Open the microphone and listen, reopening it with back-off while it is missing."""
         delay = RETRY_FIRST_SECONDS
         while not self._stop.is_set():
             try:
