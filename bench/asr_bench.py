@@ -228,6 +228,7 @@ def _pct(values: list[float], q: float) -> float:
 def score(manifest: list[dict], results: dict[tuple[str, bool], list[dict]]) -> dict[str, Any]:
     """Accuracy per condition, false commands, latency, from events per (stream, live)."""
     conditions: dict[str, dict[str, int]] = {}
+    speakers: dict[str, list[int]] = {}
     pain: dict[str, list[int]] = {}
     confusions: dict[str, int] = {}
     latencies: list[float] = []
@@ -259,6 +260,8 @@ def score(manifest: list[dict], results: dict[tuple[str, bool], list[dict]]) -> 
                         confusions[key] = confusions.get(key, 0) + 1
                 if u["command"] == "pain":
                     pain.setdefault(entry["condition"], []).append(int(ok))
+                if entry["condition"] == "clean":
+                    speakers.setdefault(u["speaker"], []).append(int(ok))
             continue
         speech_hours = sum(u["end_seconds"] - u["start_seconds"] for u in utts) / 3600
         false[entry["kind"]][0] += len(live_events)
@@ -275,6 +278,7 @@ def score(manifest: list[dict], results: dict[tuple[str, bool], list[dict]]) -> 
         "worst_condition": min(acc.values()) if acc else float("nan"),
         "pain": {k: sum(v) / len(v) for k, v in pain.items()},
         "pain_n": {k: len(v) for k, v in pain.items()},
+        "clean_by_speaker": {k: sum(v) / len(v) for k, v in sorted(speakers.items())},
         "confusions": dict(sorted(confusions.items(), key=lambda kv: -kv[1])),
         "false": {
             k: {"count": n, "speech_hours": h, "per_hour": n / h if h else float("nan")}
@@ -393,19 +397,26 @@ def report(s: dict, costs: dict, args: argparse.Namespace, seconds: float) -> st
             f"Model load time: {costs['load_seconds'] * 1000:.0f} ms. "
             f"Most frequent confusions: {list(s['confusions'].items())[:6]}."
         ),
+        "",
+        "Clean accuracy by speaker: "
+        + ", ".join(f"{k} {v:.0%}" for k, v in s["clean_by_speaker"].items())
+        + ".",
     ]
     return "\n".join(lines)
 
 
 def write_docs(section: str) -> None:
-    """Replace the generated part of the speech-input section in docs/benchmarks.md."""
+    """Replace the generated part of the speech-recognition section in docs/benchmarks.md."""
     text = DOCS.read_text() if DOCS.is_file() else "# Benchmarks\n"
     block = f"{DOC_START}\n{section}\n{DOC_END}"
+    placeholder = "## Speech recognition\n\n_Not measured yet._"
     if DOC_START in text and DOC_END in text:
         head, rest = text.split(DOC_START, 1)
         text = head + block + rest.split(DOC_END, 1)[1]
+    elif placeholder in text:
+        text = text.replace(placeholder, f"## Speech recognition\n\n{block}")
     else:
-        text = text.rstrip() + "\n\n## Speech input\n\n" + block + "\n"
+        text = text.rstrip() + f"\n\n## Speech recognition\n\n{block}\n"
     DOCS.write_text(text)
 
 

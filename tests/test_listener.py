@@ -57,7 +57,7 @@ def listen(script: list[list[Hypothesis]], **thresholds: object) -> list[HeardCo
 
 
 def test_a_final_command_is_heard_once_with_its_times() -> None:
-    heard = listen([[], [hyp("pause please", True, 1.0, 1.6, 0.9)]])
+    heard = listen([[], [hyp("pause please", True, 1.0, 1.6, 0.97)]])
     assert [(h.command, h.phrase, h.from_partial) for h in heard] == [("pause", "pause", False)]
     assert heard[0].start_seconds == 1.0 and heard[0].end_seconds == 1.6
     assert heard[0].heard_at_seconds == 0.06  # two 30 ms chunks had been fed
@@ -68,7 +68,7 @@ def test_pain_acts_on_a_sure_partial_and_the_final_is_not_repeated() -> None:
     script = [
         [hyp("it", False, 1.0, 1.2, 0.2)],
         [hyp("it hurts", False, 1.0, 1.5, 0.97)],
-        [hyp("it hurts", True, 1.0, 1.55, 0.9)],
+        [hyp("it hurts", True, 1.0, 1.55, 0.97)],
     ]
     heard = listen(script, partial_safety=0.95)
     assert [(h.command, h.from_partial) for h in heard] == [("pain", True)]
@@ -105,27 +105,27 @@ def test_a_command_buried_in_talk_is_not_a_command_but_pain_is() -> None:
 def test_one_utterance_gives_one_command() -> None:
     # The engine re-describes the same stretch of speech: only the first result counts.
     script = [
-        [hyp("stop", True, 1.0, 1.4, 0.9)],
-        [hyp("stop the session", True, 1.0, 1.9, 0.9)],
-        [hyp("pause", True, 1.5, 1.9, 0.9)],
+        [hyp("stop", True, 1.0, 1.4, 0.97)],
+        [hyp("stop the session", True, 1.0, 1.9, 0.97)],
+        [hyp("pause", True, 1.5, 1.9, 0.97)],
     ]
     assert [h.command for h in listen(script)] == ["stop"]
 
 
 def test_the_same_command_said_again_later_counts_again() -> None:
-    script = [[hyp("louder", True, 1.0, 1.4, 0.9)], [hyp("louder", True, 3.0, 3.4, 0.9)]]
+    script = [[hyp("louder", True, 1.0, 1.4, 0.97)], [hyp("louder", True, 3.0, 3.4, 0.97)]]
     assert [h.command for h in listen(script)] == ["louder", "louder"]
 
 
 def test_safety_overrides_a_command_from_the_same_breath() -> None:
-    script = [[hyp("wait", True, 1.0, 1.3, 0.9)], [hyp("it hurts", True, 1.2, 1.8, 0.9)]]
+    script = [[hyp("wait", True, 1.0, 1.3, 0.97)], [hyp("it hurts", True, 1.2, 1.8, 0.97)]]
     assert [h.command for h in listen(script)] == ["pause", "pain"]
 
 
 def test_flush_delivers_the_last_utterance() -> None:
     locale = load_locale("en")
     engine = ScriptedEngine([])
-    engine.flushed = [hyp("repeat that", True, 1.0, 1.5, 0.9)]
+    engine.flushed = [hyp("repeat that", True, 1.0, 1.5, 0.97)]
     heard = run_stream(Listener(engine, locale), CHUNK * 3)
     assert [h.command for h in heard] == ["repeat"]
 
@@ -159,7 +159,7 @@ def test_idle_mode_listens_for_start_phrases_and_lists() -> None:
     assert "start morning stretch" in table["start"]
     assert "begin the morning mobility" in table["start"]
     assert "list routines" in table["list_routines"]
-    script = [[hyp("start morning stretch", True, 1.0, 2.0, 0.9)]]
+    script = [[hyp("start morning stretch", True, 1.0, 2.0, 0.97)]]
     listener = Listener(ScriptedEngine(script), locale, commands=table)
     heard = listener.feed(CHUNK)
     assert [(h.command, h.text) for h in heard] == [("start", "start morning stretch")]

@@ -83,6 +83,18 @@ def test_silence_and_steady_noise_give_no_command(listener: Listener) -> None:
     assert recognise(listener, noise) == []
 
 
+def test_commands_are_heard_over_a_steady_fan_like_noise(listener: Listener) -> None:
+    """White noise 10 dB below the speech: the steady-noise denoiser must switch on."""
+    pcm, _ = stream("it hurts", "pause", "louder", gap_seconds=2.0)
+    speech = np.frombuffer(pcm, np.int16).astype(np.float32) / 32768
+    lead = np.zeros(RATE * 4, np.float32)  # the fan runs before anyone speaks
+    audio = np.concatenate([lead, speech])
+    rng = np.random.default_rng(3)
+    audio += rng.standard_normal(len(audio)).astype(np.float32) * 0.05 / np.sqrt(10)
+    noisy = (np.clip(audio, -1, 1) * 32767).astype(np.int16).tobytes()
+    assert [h.command for h in recognise(listener, noisy)] == ["pain", "pause", "louder"]
+
+
 def test_the_recognize_command_prints_one_json_line_per_file(tmp_path: Path) -> None:
     pcm, _ = stream("it hurts")
     path = tmp_path / "hurts.wav"

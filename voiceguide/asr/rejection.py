@@ -22,8 +22,8 @@ class Thresholds:
     """Minimum confidence to act, by kind of command and result."""
 
     final_safety: float = 0.3
-    final_other: float = 0.6
-    partial_safety: float = 1.0  # pain and stop may act on a partial this sure (None: never)
+    final_other: float = 0.95
+    partial_safety: float | None = 0.8  # pain and stop may act on a partial this sure
     partial_other: float | None = None  # other commands wait for the final result
     # Non-safety commands buried in longer talk ("I'll wait for the bus") are not commands.
     max_extra_words: int = 1
