@@ -1,10 +1,12 @@
 """Idle mode: starting routines by any of their spoken names."""
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
 from voiceguide.actions import Speak
+from voiceguide.asr.listener import idle_command_table
 from voiceguide.idle import IdleMode, StartRoutine
 from voiceguide.locale import load_locale
 from voiceguide.routine_loader import load_routines
@@ -56,3 +58,18 @@ def test_unknown_routine_and_chatter() -> None:
 def test_grammar_covers_every_alias() -> None:
     grammar = IDLE.grammar_phrases()
     assert "start morning stretch" in grammar and "list routines" in grammar
+
+
+def test_a_locale_can_put_the_routine_name_before_the_start_word() -> None:
+    """Korean says "<name> 시작": a "{name}" slot in the start phrase places the name."""
+    en = load_locale("en")
+    locale = dataclasses.replace(
+        en, idle_commands={**en.idle_commands, "start": ("{name} 시작", "시작 {name}")}
+    )
+    idle = IdleMode(ROUTINES, locale)
+    quick = next(r for r in ROUTINES if r.id == "quick-reset")
+    for heard in ("quick reset 시작", "시작 quick reset"):
+        assert idle.handle_text(heard)[-1] == StartRoutine(quick)
+    assert "Quick reset 시작" in idle.command_table()["start:quick-reset"]
+    assert idle.handle_text("자동차 시작") == [Speak("Sorry, I don't know that routine.", "prompt")]
+    assert idle_command_table(locale, ROUTINES)["start"][0].endswith(" 시작")

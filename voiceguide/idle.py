@@ -18,6 +18,19 @@ class StartRoutine:
 
 
 IdleAction = Speak | StartRoutine
+NAME_SLOT = "{name}"
+
+
+def start_phrase(start: str, name: str) -> str:
+    """A start phrase for one routine name: the locale's "{name}" slot filled, or the name
+    after the phrase when it has no slot ("start" -> "start morning stretch")."""
+    return start.replace(NAME_SLOT, name) if NAME_SLOT in start else f"{start} {name}"
+
+
+def _start_pattern(start: str) -> tuple[list[str], list[str]]:
+    """The words said before and after the routine name in a start phrase."""
+    before, _, after = start.partition(NAME_SLOT) if NAME_SLOT in start else (start, "", "")
+    return normalize(before), normalize(after)
 
 
 def spoken_names(routine: Routine) -> list[list[str]]:
@@ -33,7 +46,9 @@ class IdleMode:
         self.routines = routines
         self.locale = locale
         self._starts = sorted(
-            (normalize(p) for p in locale.idle_commands.get("start", ())), key=len, reverse=True
+            (_start_pattern(p) for p in locale.idle_commands.get("start", ())),
+            key=lambda pattern: len(pattern[0]) + len(pattern[1]),
+            reverse=True,
         )
         self._lists = [normalize(p) for p in locale.idle_commands.get("list_routines", ())]
         self._helps = [normalize(p) for p in locale.commands.get("help", ())]
@@ -42,7 +57,7 @@ class IdleMode:
         """Idle-mode phrases by command, for the listener: one start command per routine."""
         table = {
             f"start:{routine.id}": sorted(
-                {f"{start} {name}" for start in self.locale.idle_commands.get("start", ())
+                {start_phrase(start, name) for start in self.locale.idle_commands.get("start", ())
                  for name in (*routine.aliases, routine.title)}
             )
             for routine in self.routines
@@ -58,20 +73,27 @@ class IdleMode:
     def find_start(self, text: str) -> Routine | None:
         """The routine that `text` asks to start, if any ("start the morning stretch")."""
         words = normalize(text)
-        for start in self._starts:
-            for i in range(len(words) - len(start) + 1):
-                if words[i : i + len(start)] != start:
+        for before, after in self._starts:
+            for i in range(len(words) - len(before) + 1):
+                if words[i : i + len(before)] != before:
                     continue
-                rest = words[i + len(start) :]
+                rest = words[i + len(before) :]
                 # The longest name wins, so "gentle back" is not taken for a shorter alias.
                 best = max(
                     ((len(n), r) for r in self.routines for n in spoken_names(r)
-                     if rest[: len(n)] == n),
+                     if rest[: len(n)] == n and rest[len(n) : len(n) + len(after)] == after),
                     key=lambda pair: pair[0], default=None,
                 )  # fmt: skip
                 if best:
                     return best[1]
         return None
+
+    def _sounds_like_a_start(self, words: list[str]) -> bool:
+        """True if the words begin or end like a start phrase (with an unknown name)."""
+        return any(
+            (before and words[: len(before)] == before) or (after and words[-len(after) :] == after)
+            for before, after in self._starts
+        )
 
     def handle_text(self, text: str) -> list[IdleAction]:
         """React to one recognised or typed utterance."""
@@ -88,7 +110,7 @@ class IdleMode:
             return [Speak(self.locale.prompt("routines_list", titles=titles), "prompt")]
         if any(" ".join(p) == joined for p in self._helps):
             return [Speak(self.idle_help(), "prompt")]
-        if words and words[0] in {s[0] for s in self._starts}:
+        if words and self._sounds_like_a_start(words):
             return [Speak(self.locale.prompt("unknown_routine"), "prompt")]
         return []
 

@@ -16,6 +16,7 @@ from typing import Any
 from voiceguide.asr.echo_guard import EchoGuard
 from voiceguide.asr.engine import Engine, Hypothesis
 from voiceguide.asr.rejection import Rejection
+from voiceguide.idle import start_phrase
 from voiceguide.locale import Locale
 from voiceguide.phrases import SAFETY_COMMANDS, PhraseMatch, PhraseMatcher
 
@@ -60,7 +61,7 @@ def idle_command_table(locale: Locale, routines: Sequence[Any]) -> dict[str, lis
     """
     names = list(dict.fromkeys(n.lower() for r in routines for n in (*r.aliases, r.title)))
     return {
-        "start": [f"{s} {n}" for s in locale.idle_commands.get("start", ()) for n in names],
+        "start": [start_phrase(s, n) for s in locale.idle_commands.get("start", ()) for n in names],
         "list_routines": list(locale.idle_commands.get("list_routines", ())),
         "help": list(locale.commands.get("help", ())),
     }
