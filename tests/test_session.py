@@ -267,7 +267,91 @@ def test_losing_the_microphone_pauses_and_its_return_is_announced() -> None:
     assert driver.session.state is State.HOLDING
 
 
+def test_losing_the_speaker_pauses_and_its_return_is_announced() -> None:
+    driver = Driver(make_session())
+    driver.run_until(30)  # holding
+    held = driver.session.elapsed_in_segment(driver.now)
+    actions = driver.session.handle(InputLost("speaker"), driver.now)
+    assert isinstance(actions[0], CancelSpeech)
+    assert actions[1].text == "I can't reach the speaker. Pausing until it is back."
+    assert driver.session.state is State.PAUSED
+    assert driver.session.missing_devices == ("speaker",)
+    (back,) = driver.session.handle(InputBack("speaker"), driver.now + 40)
+    assert back.text == "Speaker is back. Say resume to continue."
+    assert driver.session.state is State.PAUSED  # coming back is not a resume
+    driver.now += 45
+    driver.say("resume")
+    assert driver.session.state is State.HOLDING
+    assert driver.session.elapsed_in_segment(driver.now) == pytest.approx(held)
+
+
+def test_losing_the_speaker_while_paused_only_says_so() -> None:
+    driver = Driver(make_session())
+    driver.run_until(30)
+    driver.say("pause")
+    (lost,) = driver.session.handle(InputLost("speaker"), driver.now + 1)
+    assert lost.text.startswith("I can't reach the speaker")
+    assert driver.session.state is State.PAUSED
+
+
+def test_a_repeated_loss_or_an_unknown_return_says_nothing() -> None:
+    driver = Driver(make_session())
+    driver.run_until(30)
+    assert driver.session.handle(InputBack("speaker"), driver.now) == []  # never lost here
+    assert driver.session.state is State.HOLDING
+    driver.session.handle(InputLost("speaker"), driver.now)
+    assert driver.session.handle(InputLost("speaker"), driver.now + 1) == []
+    assert driver.session.handle(InputBack("microphone"), driver.now + 2) == []
+    assert driver.session.missing_devices == ("speaker",)
+
+
+def test_with_both_devices_gone_the_first_return_repeats_what_is_still_missing() -> None:
+    driver = Driver(make_session())
+    driver.run_until(30)
+    driver.session.handle(InputLost("microphone"), driver.now)
+    (lost,) = driver.session.handle(InputLost("speaker"), driver.now + 1)
+    assert lost.text.startswith("I can't reach the speaker")
+    # "Say resume" would be wrong while the microphone is still gone; and the microphone's own
+    # message was said while the speaker was gone, so say it again now that it can be heard.
+    (still,) = driver.session.handle(InputBack("speaker"), driver.now + 2)
+    assert still.text == "I can't hear the microphone. Pausing until it is back."
+    (back,) = driver.session.handle(InputBack("microphone"), driver.now + 3)
+    assert back.text == "Microphone is back. Say resume to continue."
+    assert driver.session.missing_devices == ()
+    assert driver.session.state is State.PAUSED
+
+
+def test_device_prompts_exist_in_every_locale() -> None:
+    for language in ("en", "ko"):
+        locale = load_locale(language)
+        for key in ("mic_lost", "mic_back", "speaker_lost", "speaker_back"):
+            assert locale.prompt(key)
+
+
 # ---- properties -----------------------------------------------------------------------------
+devices = st.sampled_from(["microphone", "speaker"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.floats(0.0, 20.0), st.booleans(), devices), max_size=12))
+def test_device_events_alone_never_let_the_session_carry_on(
+    events: list[tuple[float, bool, str]],
+) -> None:
+    """Once a device is lost, only "resume" (never a device's return) restarts the clock."""
+    driver = Driver(make_session())
+    driver.run_until(30)
+    lost_any = False
+    for gap, lost, device in events:
+        driver.now += gap
+        event = InputLost(device) if lost else InputBack(device)  # type: ignore[arg-type]
+        driver._record(driver.session.handle(event, driver.now))
+        lost_any = lost_any or lost
+        if lost_any:
+            assert driver.session.state is State.PAUSED
+            assert driver.session.next_deadline is None
+    assert len(set(driver.session.missing_devices)) == len(driver.session.missing_devices)
+
+
 commands = st.sampled_from(["pause", "resume"])
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
+
+Device = Literal["microphone", "speaker"]
 
 
 # ---- events (edges -> session) -------------------------------------------------------------
@@ -19,14 +22,20 @@ class CommandHeard:
     phrase: str = ""
 
 
+# The names predate speaker monitoring: `device` says which end of the box's I/O it is. Without
+# the microphone "it hurts" cannot be heard; without the speaker no cue can be; either pauses.
 @dataclass(frozen=True)
 class InputLost:
-    """The microphone went away: the session pauses, since commands can no longer be heard."""
+    """A device the session needs went away (the microphone unless `device` says otherwise)."""
+
+    device: Device = "microphone"
 
 
 @dataclass(frozen=True)
 class InputBack:
-    """The microphone is back: the session says so and waits for "resume"."""
+    """A lost device is back: the session says so and waits for "resume"."""
+
+    device: Device = "microphone"
 
 
 Event = Tick | CommandHeard | InputLost | InputBack

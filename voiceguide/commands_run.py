@@ -39,10 +39,8 @@ def run_routine(config: Config, name: str, *, text: bool, speed: float, keep_his
     locale = load_locale(config.locale)
     speaker = None
     if not text:
-        speaker = open_speaker_or_none(config)
-        if speaker is None:
-            print("voiceguide: no sound output device found; using console mode", file=sys.stderr)
-        else:
+        speaker = open_speaker_or_none(config)  # logs why, when it falls back to the console
+        if speaker is not None:
             prepare_phrases(speaker, phrases_to_prepare([timeline.routine], locale,
                                                         config.rate_wpm))  # fmt: skip
     history = History(default_history_path(config.history_db)) if keep_history else None
@@ -53,6 +51,7 @@ def run_routine(config: Config, name: str, *, text: bool, speed: float, keep_his
     runner = Runner(session, clock, speech, history)
     mic = None
     if speaker is not None:
+        speaker.watch(runner.post)  # a lost speaker pauses the session; its return is announced
         if has_input_device(config):
             mic = MicInput(config, locale, runner.post, locale.commands, speaker.playing_text)
         else:

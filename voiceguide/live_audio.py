@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from voiceguide.config import Config
 from voiceguide.devices import NoInputDevice, NoOutputDevice, choose_input_device
@@ -27,23 +28,28 @@ class TeeSpeech:
 
     def speak(self, text: str) -> None:
         """Say `text` on every sink."""
-        for sink in self.sinks:
-            sink.speak(text)
+        self._each(lambda sink: sink.speak(text))
 
     def cancel(self) -> None:
         """Silence every sink."""
-        for sink in self.sinks:
-            sink.cancel()
+        self._each(lambda sink: sink.cancel())
 
     def set_volume(self, volume: float) -> None:
         """Set the volume on every sink."""
-        for sink in self.sinks:
-            sink.set_volume(volume)
+        self._each(lambda sink: sink.set_volume(volume))
 
     def set_rate(self, rate_wpm: int) -> None:
         """Set the speech rate on every sink."""
+        self._each(lambda sink: sink.set_rate(rate_wpm))
+
+    def _each(self, call: Callable[[SpeechSink], None]) -> None:
+        # A failing speaker must never keep the line from the console or the log, where it may
+        # be the only trace of what the box meant to say.
         for sink in self.sinks:
-            sink.set_rate(rate_wpm)
+            try:
+                call(sink)
+            except Exception:
+                log.exception("speech sink %s failed", type(sink).__name__)
 
 
 class LogSpeech:
@@ -67,11 +73,11 @@ class LogSpeech:
 
 
 def open_speaker_or_none(config: Config) -> AudioSpeechOut | None:
-    """The speaker, or None (said once on stderr) when this machine has no output device."""
+    """The speaker, or None (logged once, with the reason) when no output device opens."""
     try:
         return open_speech_out(config)
     except NoOutputDevice as exc:
-        log.debug("no output device: %s", exc)
+        log.warning("no speaker: %s; using console mode (spoken lines are printed only)", exc)
         return None
 
 

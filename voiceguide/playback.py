@@ -4,6 +4,11 @@ Control calls (play, cancel, volume) just swap one request object; the callback 
 its next block, so a cancel is heard within one block plus the device's own buffering. Phrases
 are placed on the stream's sample clock at a fixed lead after the call, not at whatever block
 boundary comes next, so timed cues keep their spacing.
+
+A watch thread notices when the device goes away (the callback stops being called, or the
+stream stops being active), reports it once, and reopens the device with back-off at the same
+rate and channel count. While it is gone, play() settles each phrase at once as not completed,
+so callers never block on a speaker that cannot sound.
 """
 
 from __future__ import annotations
@@ -19,13 +24,19 @@ from typing import Any
 
 import numpy as np
 
-from voiceguide.devices import AudioDevice, candidate_rates, import_sounddevice
-from voiceguide.errors import UserError
+from voiceguide.devices import AudioDevice, NoOutputDevice, candidate_rates, import_sounddevice
 
 log = logging.getLogger(__name__)
 
 FADE_SECONDS = 0.003  # cut-offs fade this fast: quick enough to feel instant, no click
 TAIL_SECONDS = 0.15  # a cut or finished phrase may still be heard (room echo) this long
+# A healthy stream calls back every few milliseconds, so two silent seconds mean the device is
+# gone (an unplugged USB speaker, a removed PulseAudio sink), not a slow moment.
+STALL_SECONDS = 2.0
+WATCH_SECONDS = 0.25  # how often the watch thread looks
+RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS = 0.5, 10.0
+FLOWING_CALLBACKS = 3  # a reopened stream counts as back only once it really asks for audio
+RELEASE_TIMEOUT_SECONDS = 2.0  # close() waits no longer than this for the driver
 
 
 @dataclass(frozen=True)
@@ -48,6 +59,8 @@ class _Request:
 
 FinishedCallback = Callable[[str, bool], None]  # (text, completed)
 TapCallback = Callable[[PlayedBlock], None]
+LostCallback = Callable[[str], None]  # (why)
+BackCallback = Callable[[], None]
 
 
 class Player:
@@ -66,10 +79,15 @@ class Player:
         latency: float | str = 0.03,
         on_finished: FinishedCallback | None = None,
         clock_window_blocks: int = 100,
+        on_lost: LostCallback | None = None,
+        on_back: BackCallback | None = None,
     ) -> None:
         self.device = device
         self.block_seconds = block_seconds
         self.on_finished = on_finished
+        self.on_lost = on_lost  # called on the watch thread, once per loss
+        self.on_back = on_back
+        self._latency = latency
         self._taps: list[TapCallback] = []
         # Requests and clock state shared with the audio callback. Single attribute writes are
         # atomic under the GIL, so the callback never waits on a lock.
@@ -99,9 +117,12 @@ class Player:
         self._idle.set()
         self._now_playing: str | None = None
         self._tail: tuple[str, float] | None = None
-        self._stream, self.sample_rate_hz, self.channels = self._open(
-            device, preferred_rate_hz, latency
-        )
+        # Each stream's callback carries the generation it was opened with; bumping it makes a
+        # stream we gave up on abort if its driver ever calls back again.
+        self._generation = 0
+        self._lost = False
+        self._closing = threading.Event()
+        self._stream, self.sample_rate_hz, self.channels = self._open(device, preferred_rate_hz)
         self.output_latency_seconds = float(self._stream.latency)
         # Lead from a play() call to its first sample: one block so the sample clock position
         # is still ahead of the callback, plus a margin for loading the phrase.
@@ -110,30 +131,31 @@ class Player:
             target=self._dispatch, name="voiceguide-playback", daemon=True
         )
         self._dispatcher.start()
-        self._stream.start()
+        try:
+            self._stream.start()
+        except Exception as exc:
+            self._stream.close()
+            self._events.put(None)
+            raise NoOutputDevice(f"output device '{device.name}' would not start: {exc}") from exc
+        self._watcher = threading.Thread(
+            target=self._watch, name="voiceguide-output-watch", daemon=True
+        )
+        self._watcher.start()
 
-    def _open(
-        self, device: AudioDevice, preferred_rate_hz: int | None, latency: float | str
-    ) -> tuple[Any, int, int]:
+    def _open(self, device: AudioDevice, preferred_rate_hz: int | None) -> tuple[Any, int, int]:
         """Open the stream at the first rate and channel count the device accepts."""
         sd = import_sounddevice()
         refused = []
+        reasons: dict[str, None] = {}  # distinct PortAudio errors, in order
         for rate in candidate_rates(device, preferred_rate_hz):
             for channels in (1, 2):
                 if channels > max(1, device.max_output_channels):
                     continue
                 try:
-                    stream = sd.OutputStream(
-                        device=device.index,
-                        samplerate=rate,
-                        channels=channels,
-                        dtype="float32",
-                        blocksize=round(rate * self.block_seconds),  # 0: PortAudio chooses
-                        latency=latency,
-                        callback=self._callback,
-                    )
+                    stream = self._open_stream(rate, channels)
                 except sd.PortAudioError as exc:
                     refused.append(f"{rate} Hz/{channels} ch ({exc})")
+                    reasons[str(exc)] = None
                     continue
                 if refused:
                     log.warning(
@@ -144,7 +166,35 @@ class Player:
                         channels,
                     )
                 return stream, rate, channels
-        raise UserError(f"output device '{device.name}' refused every sample rate we tried")
+        # A listed device that opens at no rate at all is, in practice, one that has gone (a
+        # PulseAudio sink that was removed, a USB speaker unplugged since start-up).
+        raise NoOutputDevice(
+            f"output device '{device.name}' could not be opened at any sample rate "
+            f"({'; '.join(reasons) or 'it has no output channels'})"
+        )
+
+    def _open_stream(self, rate: int, channels: int) -> Any:
+        """A new, not yet started stream whose callback belongs to a new generation."""
+        sd = import_sounddevice()
+        with self._lock:
+            self._generation += 1
+            generation = self._generation
+        abort = sd.CallbackAbort
+
+        def callback(outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
+            if generation != self._generation:
+                raise abort  # a stream we gave up on woke up: it must not touch shared state
+            self._callback(outdata, frames, time_info, status)
+
+        return sd.OutputStream(
+            device=self.device.index,
+            samplerate=rate,
+            channels=channels,
+            dtype="float32",
+            blocksize=round(rate * self.block_seconds),  # 0: PortAudio chooses
+            latency=self._latency,
+            callback=callback,
+        )
 
     # ---- control, from any thread ----
 
@@ -164,6 +214,10 @@ class Player:
             self._supersede()
             self._unsettled[seq] = text
             self._idle.clear()
+            if self._lost:
+                # Nothing can sound: report it cut off at once rather than let callers wait.
+                self._events.put(("settle", seq, False))
+                return seq
             self._now_playing = text
             self._request = _Request(
                 seq, np.ascontiguousarray(samples, np.int16), text, start_frame
@@ -205,6 +259,11 @@ class Player:
             return tail[0]
         return None
 
+    @property
+    def lost(self) -> bool:
+        """True while the output device is gone and being reopened."""
+        return self._lost
+
     def is_busy(self) -> bool:
         """True while a phrase is queued or playing."""
         return not self._idle.is_set()
@@ -225,16 +284,150 @@ class Player:
         return anchor + frame / self.sample_rate_hz + self.output_latency_seconds
 
     def close(self) -> None:
-        """Stop the stream and the dispatcher."""
+        """Stop the stream, the watch thread and the dispatcher."""
+        self._closing.set()
+        self._watcher.join(timeout=STALL_SECONDS + 1)
+        with self._lock:
+            stream = None if self._lost else self._stream  # a lost one is released already
         try:
-            self._stream.stop()
-            self._stream.close()
+            if stream is not None:
+                # stop() lets the last words play out, but a device that dies at this very
+                # moment could hold it for many seconds: never wait on it for long.
+                self._release(stream, graceful=True).join(RELEASE_TIMEOUT_SECONDS)
         finally:
             self._events.put(None)
             self._dispatcher.join(timeout=2)
 
     def _tail_seconds(self) -> float:
         return self.output_latency_seconds + TAIL_SECONDS
+
+    # ---- the watch thread: notice a dead device and reopen it ----
+
+    def _watch(self) -> None:
+        seen = self.callbacks
+        progressed_at = checked_at = time.monotonic()
+        while not self._closing.wait(WATCH_SECONDS):
+            now = time.monotonic()
+            if now - checked_at > STALL_SECONDS:
+                progressed_at = now  # the whole process stood still (suspend, swap): no verdict
+            checked_at = now
+            if self.callbacks != seen:
+                seen, progressed_at = self.callbacks, now
+                continue
+            why = self._why_dead(now - progressed_at)
+            if why is None:
+                continue
+            self._mark_lost(why)
+            if not self._reconnect():
+                return  # closing
+            seen, progressed_at = self.callbacks, time.monotonic()
+
+    def _why_dead(self, silent_seconds: float) -> str | None:
+        """Why the stream counts as dead, or None while it looks alive."""
+        try:
+            active = bool(self._stream.active)
+        except Exception as exc:  # noqa: BLE001 - PortAudio says the stream is unusable
+            return f"the output stream failed ({exc})"
+        if not active:
+            return "the output stream stopped"
+        if silent_seconds > STALL_SECONDS:
+            return f"the device asked for no audio for {silent_seconds:.1f} s"
+        return None
+
+    def _mark_lost(self, why: str) -> None:
+        with self._lock:
+            self._lost = True
+            self._generation += 1
+            dead = self._stream
+            self._request = None
+            self._now_playing = None
+            self._tail = None
+            for seq in list(self._unsettled):
+                self._events.put(("settle", seq, False))  # wait_idle() must not wait forever
+        log.warning("speaker lost: %s; reopening it in the background", why)
+        self._release(dead, graceful=False)
+        if self.on_lost is not None:
+            try:
+                self.on_lost(why)
+            except Exception:
+                log.exception("speaker-lost callback failed")
+
+    def _reconnect(self) -> bool:
+        """Reopen the device with back-off until audio flows again; False when closing."""
+        sd = import_sounddevice()
+        delay = RETRY_FIRST_SECONDS
+        attempts = 0
+        while not self._closing.wait(delay):
+            delay = min(RETRY_MAX_SECONDS, delay * 2)
+            attempts += 1
+            try:
+                # Same rate and channels: every phrase in memory is resampled for this rate.
+                stream = self._open_stream(self.sample_rate_hz, self.channels)
+            except sd.PortAudioError as exc:
+                log.debug("speaker still missing (attempt %d): %s", attempts, exc)
+                continue
+            self._reset_stream_state()
+            started = self.callbacks
+            try:
+                stream.start()
+            except Exception as exc:  # noqa: BLE001 - opened but would not run: still gone
+                log.debug("reopened speaker would not start (attempt %d): %s", attempts, exc)
+                self._release(stream, graceful=False)
+                continue
+            if self._flows(started):
+                with self._lock:
+                    self._stream = stream
+                    self._lost = False
+                self.output_latency_seconds = float(stream.latency)
+                log.warning("speaker is back after %d attempt(s)", attempts)
+                if self.on_back is not None:
+                    try:
+                        self.on_back()
+                    except Exception:
+                        log.exception("speaker-back callback failed")
+                return True
+            log.debug("reopened speaker asks for no audio (attempt %d)", attempts)
+            with self._lock:
+                self._generation += 1
+            self._release(stream, graceful=False)
+        return False
+
+    def _flows(self, started: int) -> bool:
+        """Wait (briefly) until the new stream's callback runs a few times."""
+        deadline = time.monotonic() + STALL_SECONDS
+        while time.monotonic() < deadline:
+            if self._closing.wait(0.05):
+                return False
+            if self.callbacks - started >= FLOWING_CALLBACKS:
+                return True
+        return False
+
+    def _reset_stream_state(self) -> None:
+        """Start the callback afresh for a new stream (before it is started)."""
+        self._frames_written = 0
+        self._anchor = None
+        self._window_min = math.inf
+        self._window_count = 0
+        self._active = None
+        self._applied_gain = self._gain
+
+    @staticmethod
+    def _release(stream: Any, graceful: bool) -> threading.Thread:
+        """Stop and close `stream` on a throwaway thread, since a dead device may block it."""
+
+        def release() -> None:
+            try:
+                if graceful:
+                    stream.stop()
+                else:
+                    stream.abort()
+                stream.close()
+            except Exception as exc:  # noqa: BLE001 - the device is gone or going anyway
+                log.debug("closing the output stream: %s", exc)
+
+        thread = threading.Thread(target=release, name="voiceguide-output-release", daemon=True)
+        thread.start()
+        return thread
 
     # ---- the audio callback: copies only ----
 

@@ -13,6 +13,7 @@ from voiceguide.actions import (
     Action,
     CancelSpeech,
     CommandHeard,
+    Device,
     Event,
     Finish,
     InputBack,
@@ -57,6 +58,8 @@ _STATE_OF_SEGMENT = {
 }
 # Segments whose words matter more than their clock: after a pause they start over.
 _RESTART_ON_RESUME = frozenset({"intro", "instruct", "outro"})
+# Prompt key prefix per device: "<prefix>_lost" and "<prefix>_back".
+_DEVICE_PROMPT = {"microphone": "mic", "speaker": "speaker"}
 
 
 class Session:
@@ -76,6 +79,7 @@ class Session:
         self._next_cue = 0
         self._paused_elapsed = 0.0
         self._return_to: int | None = None  # where "repeat" continues after the instructions
+        self._missing: list[Device] = []  # devices lost and not yet back, in order of loss
 
     # ---- public API ------------------------------------------------------------------------
     @property
@@ -113,12 +117,15 @@ class Session:
             handler = getattr(self, f"_on_{event.command}", None)
             return handler(now) if handler else []
         if isinstance(event, InputLost):
-            # Without a microphone "it hurts" cannot be heard, so nothing may carry on.
-            actions = [] if self.state is State.PAUSED else self._on_pause(now)[:1]
-            return [*actions, Speak(self.locale.prompt("mic_lost"), "prompt")]
+            return self._on_device_lost(event.device, now)
         if isinstance(event, InputBack):
-            return [Speak(self.locale.prompt("mic_back"), "prompt")]
+            return self._on_device_back(event.device)
         return []
+
+    @property
+    def missing_devices(self) -> tuple[Device, ...]:
+        """Devices reported lost and not yet back."""
+        return tuple(self._missing)
 
     def elapsed_in_segment(self, now: float) -> float:
         """Seconds of the current segment already played (pauses excluded)."""
@@ -194,6 +201,29 @@ class Session:
             if s.step_index == step and s.kind != "rest"
         )
         return earlier + self.elapsed_in_segment(now)
+
+    # ---- devices ---------------------------------------------------------------------------
+    def _on_device_lost(self, device: Device, now: float) -> list[Action]:
+        # Without a microphone "it hurts" cannot be heard, and without a speaker no cue can be:
+        # either way nothing may carry on. The prompt still reaches the console and the log.
+        if device in self._missing:
+            return []  # already paused for it; saying it again would add nothing
+        self._missing.append(device)
+        actions = [] if self.state is State.PAUSED else self._on_pause(now)[:1]
+        return [*actions, Speak(self._device_prompt(device, "lost"), "prompt")]
+
+    def _on_device_back(self, device: Device) -> list[Action]:
+        if device not in self._missing:
+            return []  # lost before this session began (or never): nothing to announce
+        self._missing.remove(device)
+        if self._missing:
+            # "Say resume" would mislead while another device is still gone; say what still is
+            # (it may not have been audible when it happened, if the speaker was the one gone).
+            return [Speak(self._device_prompt(self._missing[0], "lost"), "prompt")]
+        return [Speak(self._device_prompt(device, "back"), "prompt")]
+
+    def _device_prompt(self, device: Device, what: str) -> str:
+        return self.locale.prompt(f"{_DEVICE_PROMPT[device]}_{what}")
 
     # ---- commands --------------------------------------------------------------------------
     def _on_pain(self, now: float) -> list[Action]:

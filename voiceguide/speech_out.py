@@ -6,12 +6,13 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any, Protocol
 
 import numpy as np
 
+from voiceguide.actions import InputBack, InputLost
 from voiceguide.devices import AudioDevice, choose_output_device, resample
 from voiceguide.phrase_cache import PhraseCache, PrepareStats, cache_dir_from_config, normalise
 from voiceguide.playback import FinishedCallback, Player, TapCallback
@@ -21,6 +22,8 @@ log = logging.getLogger(__name__)
 
 MIN_RATE_WPM = 80  # espeak-ng's own limits
 MAX_RATE_WPM = 450
+
+Post = Callable[[object], None]
 
 
 class SpeechOut(Protocol):
@@ -99,6 +102,9 @@ class AudioSpeechOut:
         self.device: AudioDevice = choose_output_device(spec)  # type: ignore[arg-type]
         self.synth = synth if synth is not None else Synthesizer()
         self.cache = PhraseCache(cache_dir_from_config(config), self.synth)
+        # Where speaker-lost/back events go (the runner's queue); see watch().
+        self._post: Post | None = None
+        self._post_lock = threading.Lock()
         try:
             # Start the worker now: fail early, and speak() never waits for it.
             self.synth.engine_version  # noqa: B018
@@ -137,7 +143,35 @@ class AudioSpeechOut:
             block_seconds=block_seconds,
             latency=latency,
             on_finished=on_finished,
+            on_lost=self._speaker_lost,
+            on_back=self._speaker_back,
         )
+
+    def watch(self, post: Post) -> None:
+        """Post InputLost/InputBack(device="speaker") to `post` as the speaker goes and returns.
+
+        If the speaker is gone right now, InputLost is posted at once, so a loss that happened
+        before the session existed (while pre-rendering, or while idle) still pauses it.
+        """
+        with self._post_lock:
+            self._post = post
+            if self.player.lost:
+                post(InputLost("speaker"))
+
+    @property
+    def output_lost(self) -> bool:
+        """True while the output device is gone (speech is then printed/logged only)."""
+        return self.player.lost
+
+    def _speaker_lost(self, why: str) -> None:
+        with self._post_lock:
+            if self._post is not None:
+                self._post(InputLost("speaker"))
+
+    def _speaker_back(self) -> None:
+        with self._post_lock:
+            if self._post is not None:
+                self._post(InputBack("speaker"))
 
     @property
     def sample_rate_hz(self) -> int:
