@@ -29,7 +29,7 @@ from voiceguide.runner import Quit, Runner
 from voiceguide.service_notify import ServiceNotifier
 from voiceguide.session import Session
 from voiceguide.speech_out import AudioSpeechOut
-from voiceguide.timeline import build_timeline
+from voiceguide.timeline import build_timeline, estimate_speech_seconds
 
 log = logging.getLogger("voiceguide.serve")
 SPEECH_DRAIN_SECONDS = 60.0  # the pain advice is long; let it finish before going idle
@@ -57,6 +57,7 @@ def serve(config: Config) -> int:
     if speaker is None:  # SIGTERM while waiting for a speaker
         return 0
     history = History(default_history_path(config.history_db))
+    speaker.watch(events.put)  # while idle the events are ignored; a session acts on them
     speech = TeeSpeech(speaker, LogSpeech())
     notifier.status("preparing phrases")
     prepare_phrases(speaker, phrases_to_prepare(routines, locale, config.rate_wpm), notifier)
@@ -99,13 +100,18 @@ def _run_session(
     events: queue.SimpleQueue[object], history: History, notifier: ServiceNotifier,
 ) -> str:  # fmt: skip
     locale = load_locale(config.locale)
-    timeline = build_timeline(routine, locale)
+    # Planned at the configured rate, as the phrases were prepared: another rate would give
+    # other spoken durations ("three minutes") that are not in the phrase cache.
+    timeline = build_timeline(
+        routine, locale, lambda t: estimate_speech_seconds(t, config.rate_wpm)
+    )
     speaker.wait_until_done(timeout=10)  # let "Starting …" finish before the welcome
     mic.set_commands(locale.commands)
     notifier.status(f"running {routine.id}")
     session = Session(timeline, locale, volume=speaker.volume, rate_wpm=speaker.rate_wpm)
     runner = Runner(session, ScaledClock(), speech, history, events, heartbeat=notifier.watchdog,
                     max_wait_seconds=notifier.ping_seconds / 2)  # fmt: skip
+    speaker.watch(events.put)  # re-posts a loss from idle time, so this session starts paused
     how = runner.run()
     log.info("session of %s ended: %s", routine.id, how)
     deadline = time.monotonic() + SPEECH_DRAIN_SECONDS
