@@ -20,6 +20,7 @@ import threading
 import time
 import wave
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
@@ -43,6 +44,11 @@ def alsa_device(sink_or_source: str) -> str:
 class Recording:
     """Audio captured from one PulseAudio source, with each sample's time on time.monotonic()."""
 
+    # Recordings not yet stopped. A test that fails between starting and stopping one would
+    # leave its PortAudio callback running into later tests (and, at exit, crash the
+    # interpreter), so a fixture stops whatever is left after every test.
+    running: ClassVar[set[Recording]] = set()
+
     def __init__(self, device: str, sample_rate_hz: int = 48000, block_seconds: float = 0.02):
         import sounddevice as sd
 
@@ -61,6 +67,7 @@ class Recording:
             callback=self._callback,
         )
         self._stream.start()
+        Recording.running.add(self)
 
     def _callback(self, indata: np.ndarray, frames: int, time_info: object, status: object) -> None:
         arrived = time.monotonic()
@@ -79,8 +86,10 @@ class Recording:
 
         For long recordings use time_of(), which also follows clock drift.
         """
-        self._stream.stop()
-        self._stream.close()
+        if self in Recording.running:
+            Recording.running.discard(self)
+            self._stream.stop()
+            self._stream.close()
         with self._lock:
             samples = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.float32)
         return samples, float(self.time_of(np.zeros(1))[0])

@@ -1,3 +1,3 @@
 """Shared fixtures: the PulseAudio room for audio tests."""
 
-from conftest_audio import audio_room  # noqa: F401
+from conftest_audio import audio_room, stop_leftover_recordings  # noqa: F401

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from audio_room import AudioRoom, pulseaudio_missing_reason
+from audio_room import AudioRoom, Recording, pulseaudio_missing_reason
 
 _room: AudioRoom | None = None
 _users = 0
@@ -32,3 +32,11 @@ def audio_room() -> Iterator[AudioRoom]:
         if _users == 0:
             _room.close()
             _room = None
+
+
+@pytest.fixture(autouse=True)
+def stop_leftover_recordings() -> Iterator[None]:
+    """Stop any recording a failed test left running (see Recording.running)."""
+    yield
+    for recording in list(Recording.running):
+        recording.stop()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from audio_room import AudioRoom
 from test_audio_e2e import Lines, finish, start_run
+from test_faults_speaker import _short, _source_index
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
 
@@ -34,9 +35,31 @@ def _pull_out_the_mic(room: AudioRoom) -> None:
     room._pactl("unload-module", _room_module(room))
 
 
+def _room_keepers(room: AudioRoom) -> list[str]:
+    """The room's permanent recorders on the room monitor (see AudioRoom._start_keepers)."""
+    monitor = _source_index(room, "room.monitor")
+    return [f[0] for f in _short(room, "source-outputs") if len(f) > 1 and f[1] == monitor]
+
+
+def _put_the_room_back(room: AudioRoom, keepers: list[str]) -> None:
+    """Room sink loaded, default source and keepers restored, parking sink gone: later tests
+    need a room monitor that delivers audio in short blocks, as before this test."""
+    try:
+        _room_module(room)
+    except AssertionError:
+        room._pactl("load-module", "module-null-sink", "sink_name=room", "rate=48000")
+    room._pactl("set-default-source", "room.monitor", check=False)
+    for keeper in keepers:
+        room._pactl("move-source-output", keeper, "room.monitor", check=False)
+    for fields in _short(room, "modules"):
+        if len(fields) > 2 and "sink_name=unplugged " in fields[2] + " ":
+            room._pactl("unload-module", fields[0], check=False)
+
+
 def test_microphone_unplugged_mid_session_pauses_and_comes_back(
     audio_room: AudioRoom, tmp_path: Path
 ) -> None:
+    keepers = _room_keepers(audio_room)
     proc = start_run(audio_room, tmp_path, "quick-reset", stdin=subprocess.PIPE)
     lines = Lines(proc)
     try:
@@ -56,5 +79,6 @@ def test_microphone_unplugged_mid_session_pauses_and_comes_back(
         lines.wait_for("Ending the session now.", timeout=15)
     finally:
         err = finish(proc)
+        _put_the_room_back(audio_room, keepers)
     assert proc.returncode == 0, err
     assert "microphone lost" in err and "microphone is back" in err
