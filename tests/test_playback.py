@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -187,3 +189,24 @@ def test_tap_sees_exactly_what_is_played(speech: AudioSpeechOut) -> None:
     assert 0 <= len(tapped) - len(expected) <= 2 * max(len(b.frames) for b in played)
     ratio = np.abs(tapped).max() / (np.abs(expected).max() / 32768)
     assert ratio == pytest.approx(speech.volume, rel=0.05)
+
+
+def test_after_a_rate_change_a_prepared_phrase_plays_at_once_while_synthesis_hangs(
+    speech: AudioSpeechOut,
+) -> None:
+    """'Slower' re-renders in the background; meanwhile the old rendering plays on time, so
+    even a hung synthesis worker cannot hold back a cue such as the safety advice."""
+    pid = speech.synth.worker_pid
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)  # a hung worker: nothing renders now
+    try:
+        speech.set_rate(speech.rate_wpm - 40)
+        called = time.monotonic()
+        speech.speak(SHORT)
+        while speech.playing_text() is None and time.monotonic() - called < 2:
+            time.sleep(0.01)
+        assert speech.playing_text() == SHORT
+        assert time.monotonic() - called < 0.5
+        assert speech.late_phrases == 0
+    finally:
+        os.kill(pid, signal.SIGCONT)

@@ -115,6 +115,7 @@ class AudioSpeechOut:
         self.player.set_volume(float(_config_value(config, "volume", 0.8)))
         self._memory = _PhraseMemory(memory_budget_bytes)
         self._prepared: list[str] = []
+        self._prepared_with: VoiceSettings | None = None  # the settings prepare() rendered at
         self.last_prepare: PrepareStats | None = None
         self.late_phrases = 0
         # One background thread renders phrases that were not ready (a live request wins over
@@ -183,6 +184,7 @@ class AudioSpeechOut:
         unique = sorted({normalise(t) for t in texts} - {""})
         self.last_prepare = self.cache.prepare(unique, self.settings, progress=progress)
         self._prepared = unique
+        self._prepared_with = self.settings
         for text in unique:
             self._load(text, self.settings)
 
@@ -197,6 +199,13 @@ class AudioSpeechOut:
             generation = self._generation
             self._live = None
         samples = self._load(text, self.settings, render=False)
+        if samples is None and self._prepared_with not in (None, self.settings):
+            # After "slower"/"faster" the phrases are re-rendered in the background. Until this
+            # one is, its prepared rendering at the old rate plays on time: the safety advice
+            # must not wait for synthesis (which may hang for up to the watchdog's 10 s).
+            samples = self._load(text, self._prepared_with, render=False)  # type: ignore[arg-type]
+            if samples is not None:
+                log.info("phrase not re-rendered at the new rate yet; playing it at the old one")
         if samples is not None:
             self.player.play(samples, text, start_at=called_at + self.player.lead_seconds)
             return
