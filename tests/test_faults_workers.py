@@ -223,12 +223,14 @@ def test_synth_worker_killed_mid_session_is_restarted_and_speech_carries_on(
         os.kill(worker, signal.SIGKILL)
         wait_until_gone(worker, zombie_ok=True)
         speaker = audio_room.record_speaker()
-        # Every cue was pre-rendered at 240 wpm; "slower" makes each later phrase a new render.
+        # Every cue was pre-rendered at 240 wpm; "slower" queues each one for a new render,
+        # which only the restarted worker can do.
         type_command(proc, "slower")
         lines.wait_for(SLOWER, timeout=5)
         replacement = wait_for_worker(proc.pid, not_pid=worker)
         wait_until_gone(worker)  # reaped by the box (Popen.poll before restarting)
-        lines.wait_for(INTRO, timeout=20)  # the next timed cue, rendered by the new worker
+        # The next timed cue: on time, at the old rate until the new worker has re-rendered it.
+        lines.wait_for(INTRO, timeout=20)
         time.sleep(1.5)
         samples, _ = speaker.stop()
         type_command(proc, "stop")
@@ -237,10 +239,10 @@ def test_synth_worker_killed_mid_session_is_restarted_and_speech_carries_on(
         err = finish(proc, lines)
     assert proc.returncode == 0, err
     assert count(err, "speech worker exited (code -9); restarting") == 1, err
-    assert "late phrase started" in err, err  # the re-rendered phrases really were played
+    # Either the phrase waited for the new worker (late) or its old rendering played on time.
+    assert "late phrase started" in err or "playing it at the old one" in err, err
     assert "Traceback" not in err
     assert replacement != worker
-    # The old worker's last phrase was cut at once, so this audio comes from the new worker.
     assert speaker_level_db(samples, from_seconds=0.5) > -50, "silence after the restart"
     wait_until_gone(replacement)  # closed with the session, not orphaned
     assert [(how, ended is not None) for _, _, ended, how in sessions(tmp_path / "history.db")] == [
