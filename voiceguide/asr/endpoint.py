@@ -55,8 +55,12 @@ class NoiseFloorVad:
 
     def decide(self, frames: np.ndarray) -> np.ndarray:
         """Speech (True) or not for each frame, updating the floor as it goes."""
-        out = np.zeros(len(frames), bool)
-        for i, level in enumerate(self.levels(frames)):
+        return self.decide_levels(self.levels(frames))
+
+    def decide_levels(self, levels: np.ndarray) -> np.ndarray:
+        """As decide(), from band levels already measured with levels()."""
+        out = np.zeros(len(levels), bool)
+        for i, level in enumerate(levels):
             self._history.append(float(level))
             self._count += 1
             if self._count % 10 == 0 or self._count < 10:  # the percentile is the costly part

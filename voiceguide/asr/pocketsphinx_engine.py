@@ -280,8 +280,9 @@ class PocketsphinxEngine:
         usable = len(data) - len(data) % (2 * FRAME_SAMPLES)
         self._pending = data[usable:]
         samples = np.frombuffer(data[:usable], np.int16).reshape(-1, FRAME_SAMPLES)
+        levels = self._floor_vad.levels(samples)  # of the raw input: the gate judges the room
         if self._denoiser is not None and len(samples):
-            noisy = self._gate.update(self._floor_vad.levels(samples))
+            noisy = self._gate.update(levels)
             if not self._in_utt:  # never switch signals in the middle of an utterance
                 if noisy != self._denoising:
                     log.debug("steady noise: denoiser %s", "on" if noisy else "off")
@@ -291,7 +292,8 @@ class PocketsphinxEngine:
                 if self._denoising:
                     samples = cleaned
                     data = samples.tobytes() + data[usable:]
-        loud = self._floor_vad.decide(samples)
+                    levels = self._floor_vad.levels(samples)
+        loud = self._floor_vad.decide_levels(levels)
         results: list[Hypothesis] = []
         batch: list[bytes] = []
         for k, offset in enumerate(range(0, usable, 2 * FRAME_SAMPLES)):
