@@ -21,7 +21,6 @@ import resource
 import statistics
 import sys
 import time
-import wave
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ from voiceguide.asr.engine import Hypothesis, create_engine
 from voiceguide.asr.listener import Listener, grammar_for, run_stream
 from voiceguide.asr.rejection import DEFAULT_THRESHOLDS, Rejection, Thresholds
 from voiceguide.locale import load_locale
+from voiceguide.synth import read_wav
 
 CHUNK_SECONDS = 0.03
 ASSIGN_MARGIN_SECONDS = 0.5
@@ -66,11 +66,6 @@ def peak_rss_mb() -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _read_pcm(path: Path) -> np.ndarray:
-    with wave.open(str(path)) as w:
-        return np.frombuffer(w.readframes(w.getnframes()), np.int16)
 
 
 class _Recorder:
@@ -174,7 +169,7 @@ def decode_stream(job: tuple[str, str, str, bool, dict, dict]) -> dict[str, Any]
             engine = create_engine(engine_name, locale, grammar_for(locale.commands))
         _engine = _Recorder(engine)
         _load_seconds = time.perf_counter() - started
-    mic = _read_pcm(Path(folder) / f"{name}.wav")
+    mic = read_wav(Path(folder) / f"{name}.wav").samples
     ref_path = Path(folder) / f"{name}.ref.wav"
     cpu = time.process_time()
     if live and ref_path.is_file():
@@ -185,7 +180,7 @@ def decode_stream(job: tuple[str, str, str, bool, dict, dict]) -> dict[str, Any]
         if _aec is None:
             _aec = EchoCanceller()
             _warm_up(_aec)
-        mic = _aec.process(mic, _read_pcm(ref_path))
+        mic = _aec.process(mic, read_wav(ref_path).samples)
     _engine.reset()
     events = _listen(_engine, mic.tobytes(), entry, live, DEFAULT_THRESHOLDS)
     cpu = time.process_time() - cpu

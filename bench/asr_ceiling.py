@@ -15,8 +15,6 @@ import argparse
 import json
 import sys
 import time
-import wave
-from pathlib import Path
 
 import numpy as np
 
@@ -26,13 +24,9 @@ from voiceguide.asr.listener import grammar_for
 from voiceguide.asr.pocketsphinx_engine import FRAME_SAMPLES, PocketsphinxEngine
 from voiceguide.locale import load_locale
 from voiceguide.phrases import PhraseMatcher
+from voiceguide.synth import read_wav
 
 MARGIN_SECONDS = 0.4
-
-
-def _read(path: Path) -> np.ndarray:
-    with wave.open(str(path)) as w:
-        return np.frombuffer(w.readframes(w.getnframes()), np.int16)
 
 
 def _denoised(pcm: np.ndarray) -> np.ndarray:
@@ -66,7 +60,7 @@ def main() -> int:
         counts = totals.setdefault(condition, [0, 0])
         if args.limit and counts[0] >= args.limit:
             continue
-        pcm = _read(folder / f"{entry['name']}.wav")
+        pcm = read_wav(folder / f"{entry['name']}.wav").samples
         if args.denoise:
             pcm = _denoised(pcm)
         utterances = entry["utterances"]

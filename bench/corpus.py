@@ -26,6 +26,7 @@ import numpy as np
 import soxr
 
 from voiceguide.locale import load_locale
+from voiceguide.render import write_wav
 
 SEED = 4242
 RATE_HZ = 16000
@@ -525,24 +526,14 @@ def build(split: str = "test", quick: bool = False) -> list[Stream]:
     )
 
 
-def write_wav(path: Path, audio: np.ndarray) -> None:
-    """16-bit mono WAV at RATE_HZ."""
-    pcm = (np.clip(audio, -1, 1) * 32767).astype(np.int16)
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(RATE_HZ)
-        w.writeframes(pcm.tobytes())
-
-
 def save(streams: list[Stream], folder: Path) -> None:
     """Write each stream as WAV (mic, and reference if any) plus one JSON manifest."""
     folder.mkdir(parents=True, exist_ok=True)
     manifest = []
     for s in streams:
-        write_wav(folder / f"{s.name}.wav", s.audio)
+        write_wav(folder / f"{s.name}.wav", s.audio, RATE_HZ)
         if s.reference is not None:
-            write_wav(folder / f"{s.name}.ref.wav", s.reference)
+            write_wav(folder / f"{s.name}.ref.wav", s.reference, RATE_HZ)
         manifest.append(
             {"name": s.name, "kind": s.kind, "condition": s.condition, "seconds": s.seconds,
              "utterances": [asdict(u) for u in s.utterances], "played": s.played}
