@@ -18,7 +18,6 @@ import subprocess
 import tempfile
 import threading
 import time
-import wave
 from pathlib import Path
 from typing import ClassVar
 
@@ -244,6 +243,29 @@ class AudioRoom:
             ["pactl", *args], env=env, check=check, capture_output=True, text=True, timeout=10
         )
 
+    def pactl_rows(self, kind: str) -> list[list[str]]:
+        """`pactl list short KIND` as rows of tab-separated fields."""
+        out = self._pactl("list", "short", kind).stdout
+        return [line.split("\t") for line in out.splitlines() if line.strip()]
+
+    def sink_module(self, sink: str) -> str | None:
+        """Index of the module that created null sink `sink`, if it is loaded."""
+        for fields in self.pactl_rows("modules"):
+            if len(fields) > 2 and f"sink_name={sink} " in fields[2] + " ":
+                return fields[0]
+        return None
+
+    def source_index(self, name: str) -> str | None:
+        """Index of source `name` (such as 'room.monitor'), if it exists."""
+        rows = self.pactl_rows("sources")
+        return next((f[0] for f in rows if len(f) > 1 and f[1] == name), None)
+
+    def monitor_keepers(self, sink: str) -> list[str]:
+        """The room's permanent recorders on `sink`'s monitor (see _start_keepers), by index."""
+        monitor = self.source_index(f"{sink}.monitor")
+        rows = self.pactl_rows("source-outputs")
+        return [f[0] for f in rows if len(f) > 1 and f[1] == monitor]
+
     # ---- the room ----
 
     def record(self, source: str, sample_rate_hz: int = 48000) -> Recording:
@@ -353,14 +375,3 @@ def sound_spans(
         else:
             spans.append((start, end))
     return spans
-
-
-def write_wav(path: Path, samples: np.ndarray, sample_rate_hz: int) -> None:
-    """Write float or int16 mono samples as a 16-bit WAV."""
-    if samples.dtype != np.int16:
-        samples = (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16)
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(sample_rate_hz)
-        wav.writeframes(samples.tobytes())

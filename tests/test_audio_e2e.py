@@ -65,15 +65,35 @@ class Lines:
         raise AssertionError(f"never saw {fragment!r}; last lines:\n" + "\n".join(self.seen[-12:]))
 
 
+def write_config(tmp_path: Path, extra: str = "") -> None:
+    """tmp_path/config.yaml: speaker and microphone in the room, a private phrase cache."""
+    (tmp_path / "config.yaml").write_text(
+        f"output_device: {alsa_device('box_speaker')}\n"
+        f"input_device: {alsa_device('room.monitor')}\n"
+        f"cache_dir: {tmp_path / 'cache'}\n" + extra
+    )
+
+
+def type_command(proc: subprocess.Popen[str], text: str) -> None:
+    """Type one command line into the box's stdin (console commands work beside the mic)."""
+    assert proc.stdin is not None
+    proc.stdin.write(text + "\n")
+    proc.stdin.flush()
+
+
+def resume_then_report_pain(proc: subprocess.Popen[str], lines: Lines) -> None:
+    """Typed "resume" (paused in the instructions, they restart), then "it hurts"."""
+    type_command(proc, "resume")
+    lines.wait_for("Lie on your back", timeout=10)
+    type_command(proc, "it hurts")
+    lines.wait_for("Ending the session now.", timeout=15)
+
+
 def start_run(
     audio_room: AudioRoom, tmp_path: Path, routine: str, stdin: int = subprocess.DEVNULL
 ) -> subprocess.Popen[str]:
     """`voiceguide run ROUTINE` with its speaker and microphone in the room."""
-    (tmp_path / "config.yaml").write_text(
-        f"output_device: {alsa_device('box_speaker')}\n"
-        f"input_device: {alsa_device('room.monitor')}\n"
-        f"cache_dir: {tmp_path / 'cache'}\n"
-    )
+    write_config(tmp_path)
     return subprocess.Popen(
         [sys.executable, "-m", "voiceguide", "run", routine],
         stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

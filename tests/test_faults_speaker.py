@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from audio_room import AudioRoom
-from test_audio_e2e import Lines, finish, start_run
+from test_audio_e2e import Lines, finish, resume_then_report_pain, start_run, type_command
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
 
@@ -23,29 +23,6 @@ BACK_LINE = "Speaker is back. Say resume to continue."
 IDLE_CPU_SECONDS = 0.5  # over 2 s of wall time; a busy retry loop would burn about 2 s
 
 
-def _short(room: AudioRoom, kind: str) -> list[list[str]]:
-    """`pactl list short KIND` as rows of fields."""
-    out = room._pactl("list", "short", kind).stdout
-    return [line.split("\t") for line in out.splitlines() if line.strip()]
-
-
-def _sink_module(room: AudioRoom, name: str) -> str | None:
-    for fields in _short(room, "modules"):
-        if len(fields) > 2 and f"sink_name={name} " in fields[2] + " ":
-            return fields[0]
-    return None
-
-
-def _source_index(room: AudioRoom, name: str) -> str | None:
-    return next((f[0] for f in _short(room, "sources") if len(f) > 1 and f[1] == name), None)
-
-
-def _speaker_keepers(room: AudioRoom) -> list[str]:
-    """The room's permanent recorders on the speaker's monitor (see AudioRoom._start_keepers)."""
-    monitor = _source_index(room, f"{SPEAKER}.monitor")
-    return [f[0] for f in _short(room, "source-outputs") if len(f) > 1 and f[1] == monitor]
-
-
 def _pull_out_the_speaker(room: AudioRoom) -> None:
     """Remove the box's speaker sink, as unplugging a USB speaker removes its device.
 
@@ -53,18 +30,18 @@ def _pull_out_the_speaker(room: AudioRoom) -> None:
     (a real unplug under ALSA ends the stream instead). So the default sink is made a
     suspended one first: the stream moves there and is never asked for audio again.
     """
-    if _sink_module(room, PARKING) is None:
+    if room.sink_module(PARKING) is None:
         room._pactl("load-module", "module-null-sink", f"sink_name={PARKING}", "rate=48000")
     room._pactl("set-default-sink", PARKING)
     room._pactl("suspend-sink", PARKING, "1")
-    module = _sink_module(room, SPEAKER)
+    module = room.sink_module(SPEAKER)
     assert module is not None, "the box's speaker sink is not loaded"
     room._pactl("unload-module", module)
 
 
 def _plug_the_speaker_back(room: AudioRoom, keepers: list[str]) -> None:
     """Load the speaker sink again under the same name, and give the room back its keepers."""
-    if _sink_module(room, SPEAKER) is None:
+    if room.sink_module(SPEAKER) is None:
         room._pactl("load-module", "module-null-sink", f"sink_name={SPEAKER}", "rate=48000",
                     f"sink_properties=device.description={SPEAKER}")  # fmt: skip
     room._pactl("set-default-sink", SPEAKER)
@@ -80,8 +57,8 @@ def _keep_monitors_live(room: AudioRoom) -> list[subprocess.Popen[bytes]]:
     """
     readers = []
     for sink in (SPEAKER, "room"):
-        monitor = _source_index(room, f"{sink}.monitor")
-        if monitor is None or any(f[1] == monitor for f in _short(room, "source-outputs")):
+        monitor = room.source_index(f"{sink}.monitor")
+        if monitor is None or any(f[1] == monitor for f in room.pactl_rows("source-outputs")):
             continue
         readers.append(subprocess.Popen(
             ["parec", f"--device={sink}.monitor", "--latency-msec=20", "--raw"],
@@ -94,10 +71,10 @@ def _keep_monitors_live(room: AudioRoom) -> list[subprocess.Popen[bytes]]:
 def room(audio_room: AudioRoom) -> Iterator[AudioRoom]:
     """The shared room with live monitors, put back as it was even if a test fails half-way."""
     readers = _keep_monitors_live(audio_room)
-    keepers = _speaker_keepers(audio_room)
+    keepers = audio_room.monitor_keepers(SPEAKER)
     yield audio_room
     _plug_the_speaker_back(audio_room, keepers)
-    module = _sink_module(audio_room, PARKING)
+    module = audio_room.sink_module(PARKING)
     if module is not None:
         audio_room._pactl("unload-module", module, check=False)
     for reader in readers:
@@ -119,7 +96,7 @@ def test_speaker_unplugged_mid_session_pauses_and_comes_back(
     recording = None
     try:
         lines.wait_for("Pelvic tilt.", timeout=240)
-        keepers = _speaker_keepers(room)
+        keepers = room.monitor_keepers(SPEAKER)
         _pull_out_the_speaker(room)
         lines.wait_for(LOST_LINE, timeout=15)  # still printed: the console tee carries on
         cpu_before = _cpu_seconds(proc.pid)
@@ -131,13 +108,8 @@ def test_speaker_unplugged_mid_session_pauses_and_comes_back(
         recording = room.record_speaker()
         lines.wait_for(BACK_LINE, timeout=30)
         back_at = time.monotonic()
-        assert proc.stdin is not None  # typed, so this test is about the device, not recognition
-        proc.stdin.write("resume\n")
-        proc.stdin.flush()
-        lines.wait_for("Lie on your back", timeout=10)  # paused in the instructions: they restart
-        proc.stdin.write("it hurts\n")
-        proc.stdin.flush()
-        lines.wait_for("Ending the session now.", timeout=15)
+        # Typed, so this test is about the device, not recognition.
+        resume_then_report_pain(proc, lines)
     finally:
         err = finish(proc)
         samples, _ = recording.stop() if recording is not None else (np.zeros(0), 0.0)
@@ -168,9 +140,7 @@ def test_speaker_missing_at_start_falls_back_to_the_console(
     lines = Lines(proc)
     try:
         lines.wait_for("Pelvic tilt.", timeout=60)
-        assert proc.stdin is not None
-        proc.stdin.write("it hurts\n")
-        proc.stdin.flush()
+        type_command(proc, "it hurts")
         lines.wait_for("Ending the session now.", timeout=15)
     finally:
         err = finish(proc)

@@ -26,7 +26,8 @@ from typing import IO
 import numpy as np
 import pytest
 from audio_room import AudioRoom, alsa_device, rms_db
-from test_audio_e2e import ROOT, Lines, run_env, say_wav
+from test_audio_e2e import ROOT, Lines, run_env, say_wav, type_command
+from test_audio_e2e import write_config as room_config
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
 
@@ -39,13 +40,8 @@ GOODBYE = "Ending the session here."
 
 # ---- driving the box -------------------------------------------------------------------------
 def write_config(tmp_path: Path, extra: str = "") -> None:
-    """Speaker and microphone in the room, a private phrase cache, fast speech."""
-    (tmp_path / "config.yaml").write_text(
-        f"output_device: {alsa_device('box_speaker')}\n"
-        f"input_device: {alsa_device('room.monitor')}\n"
-        f"cache_dir: {tmp_path / 'cache'}\n"
-        f"rate_wpm: {RATE_WPM}\n" + extra
-    )
+    """The room's devices, a private phrase cache, fast speech."""
+    room_config(tmp_path, f"rate_wpm: {RATE_WPM}\n" + extra)
 
 
 def box_env(audio_room: AudioRoom, tmp_path: Path, history: Path | None = None) -> dict[str, str]:
@@ -67,12 +63,6 @@ def start_box(
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env=box_env(audio_room, tmp_path, history), cwd=ROOT,
     )  # fmt: skip
-
-
-def type_command(proc: subprocess.Popen[str], text: str) -> None:
-    assert proc.stdin is not None
-    proc.stdin.write(text + "\n")
-    proc.stdin.flush()
 
 
 class Pipe:

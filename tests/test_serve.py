@@ -9,18 +9,14 @@ import time
 from pathlib import Path
 
 import pytest
-from audio_room import AudioRoom, alsa_device
-from test_audio_e2e import ROOT, run_env
+from audio_room import AudioRoom
+from test_audio_e2e import ROOT, run_env, write_config
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
 
 
 def start_serve(audio_room: AudioRoom, tmp_path: Path) -> subprocess.Popen[str]:
-    (tmp_path / "config.yaml").write_text(
-        f"output_device: {alsa_device('box_speaker')}\n"
-        f"input_device: {alsa_device('room.monitor')}\n"
-        f"cache_dir: {tmp_path / 'cache'}\n"
-    )
+    write_config(tmp_path)
     return subprocess.Popen(
         [sys.executable, "-m", "voiceguide", "serve"],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
