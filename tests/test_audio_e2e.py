@@ -21,18 +21,15 @@ ROOT = Path(__file__).resolve().parents[1]
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
 
 
-def say_wav(text: str, path: Path, voice: str = "espeak-ng") -> Path:
-    """A person's voice, different from the box's: espeak-ng en-us, or flite's slt.
+def say_wav(text: str, path: Path) -> Path:
+    """A person's voice, different from the box's espeak-ng: flite's slt.
 
     flite's voices are built from recordings of people, so the bundled PocketSphinx model
     hears them far more reliably than espeak-ng's formant voices (docs/benchmarks.md: clean
-    accuracy by speaker); tests that need a command word recognised use flite.
+    accuracy by speaker). These tests are about the audio path, not the acoustic model, so
+    they use the voice the model hears best.
     """
-    if voice == "flite":
-        cmd = ["flite", "-voice", "slt", "-t", text, "-o", str(path)]
-    else:
-        cmd = ["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(path), text]
-    subprocess.run(cmd, check=True)
+    subprocess.run(["flite", "-voice", "slt", "-t", text, "-o", str(path)], check=True)
     return path
 
 
@@ -119,8 +116,8 @@ def finish(proc: subprocess.Popen[str]) -> str:
 
 def test_spoken_pause_then_it_hurts_during_a_run(audio_room: AudioRoom, tmp_path: Path) -> None:
     """A virtual user says "pause" and later "ow, that hurts" into the room during a run."""
-    pause = say_wav("pause", tmp_path / "pause.wav", voice="flite")
-    hurts = say_wav("ow, that hurts", tmp_path / "hurts.wav", voice="flite")
+    pause = say_wav("pause", tmp_path / "pause.wav")
+    hurts = say_wav("ow, that hurts", tmp_path / "hurts.wav")
     speaker = audio_room.record_speaker()
     proc = start_run(audio_room, tmp_path, "quick-reset")
     lines = Lines(proc)

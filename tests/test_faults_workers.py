@@ -505,15 +505,16 @@ def test_serve_killed_during_a_history_write_leaves_a_sound_database(
     start = say_wav("start quick reset", tmp_path / "start.wav")
     stop = say_wav("stop", tmp_path / "stop.wav")
     db = tmp_path / "history.db"
-    proc = start_box(audio_room, tmp_path, "serve")
+    # Debug logging names every utterance serve ignored, so a failure shows what it heard.
+    proc = start_box(audio_room, tmp_path, "--log-level", "debug", "serve")
     log = Pipe(proc.stderr)  # type: ignore[arg-type]
 
     def say(wav: Path, heard: str) -> None:
         """Speak into the room until serve logs `heard` (it may still be finishing a phrase)."""
-        for _ in range(3):
+        for _ in range(5):
             player = audio_room.play_into_room(wav, wait=False)
-            found = log.wait_for(heard, timeout=4)
-            player.wait(timeout=10)
+            found = log.wait_for(heard, timeout=5)
+            assert player.wait(timeout=10) == 0, "paplay could not play into the room"
             if found:
                 return
         raise AssertionError(f"serve never heard {wav.stem!r}:\n" + log.text())

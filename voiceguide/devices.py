@@ -69,7 +69,10 @@ def _route_alsa_messages_to_log() -> None:
         )
 
         def handler(file: bytes, line: int, function: bytes, err: int, fmt: bytes) -> None:
-            log.debug("alsa-lib: %s (%s)", (fmt or b"").decode(errors="replace"), err)
+            # The message's own arguments are not readable here, so name where it came from.
+            where = (function or b"?").decode(errors="replace")
+            message = (fmt or b"").decode(errors="replace")
+            log.debug("alsa-lib %s(): %r, error %d", where, message, err)
 
         _alsa = (ctypes.CDLL(name), handler_type(handler))
     library, handler = _alsa

@@ -9,6 +9,7 @@ at most one command: a final result repeating what a partial already triggered i
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,8 @@ from voiceguide.asr.rejection import Rejection
 from voiceguide.idle import start_phrase
 from voiceguide.locale import Locale
 from voiceguide.phrases import SAFETY_COMMANDS, PhraseMatch, PhraseMatcher
+
+log = logging.getLogger(__name__)
 
 # Results whose spans start within this long of a command's end belong to the same utterance.
 SAME_UTTERANCE_SECONDS = 0.4
@@ -122,11 +125,18 @@ class Listener:
     def _decide(self, hyp: Hypothesis) -> HeardCommand | None:
         match = self.matcher.match(hyp.text)
         if match is None:
+            if hyp.is_final and hyp.text:
+                log.debug("ignored %r: no command", hyp.text)
             return None
         if not self.rejection.accepts(hyp, match):
             self.rejected += 1
+            if hyp.is_final:  # a partial below its threshold is normal while words arrive
+                log.debug("ignored %r, %s at %.2f: not sure enough",
+                          hyp.text, match.command, hyp.confidence)  # fmt: skip
             return None
         if self.guard is not None and self.guard.blocks(match):
+            log.debug("ignored %r, %s: the box is saying those words",
+                      hyp.text, match.command)  # fmt: skip
             return None
         if self._is_repeat(hyp, match):
             return None

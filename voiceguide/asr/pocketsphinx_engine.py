@@ -218,8 +218,11 @@ class PocketsphinxEngine:
             # Both decoders score every senone, so both normalise each frame by the same best
             # score and their path scores can be compared; insertion penalties are off, so
             # the ratio is about sound, not about how many words or phones were used.
+            # FATAL: the grammar search reports every utterance that ends mid-phrase ("Final
+            # result does not match the grammar") as an ERROR line, which in a service's
+            # journal reads like a fault; real set-up failures raise in Python anyway.
             common = dict(  # noqa: C408 - reads as the decoder's keyword options
-                hmm=str(hmm), lm=None, loglevel="ERROR", compallsen=True, dither=True, seed=1,
+                hmm=str(hmm), lm=None, loglevel="FATAL", compallsen=True, dither=True, seed=1,
                 lw=settings.language_weight, wip=1.0, pip=1.0, ds=settings.frame_skip,
                 topn=settings.topn, beam=settings.beam, pbeam=settings.beam,
                 wbeam=settings.word_beam,
