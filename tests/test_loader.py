@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -359,3 +360,22 @@ def test_mangled_files_never_raise(tmp_path: Path) -> None:
         path.write_text("".join(text))
         routine, problems = load_routine_file(path, library)
         assert (routine is None) == bool(problems)
+
+
+def test_asking_for_a_broken_routine_names_its_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from voiceguide.commands_routines import find_good_routine
+    from voiceguide.config import Config
+
+    folder = tmp_path / "routines"
+    shutil.copytree(GOOD, folder)
+    broken = folder / "stiff-back.yaml"
+    broken.write_text("id: stiff-back\ntitle: [unclosed\n")
+    config = Config(routines_dir=str(folder))
+    with pytest.raises(UserError) as caught:
+        find_good_routine(config, "Stiff back")
+    assert str(caught.value).startswith(f"routine 'Stiff back' could not be loaded: {broken}:")
+    assert capsys.readouterr().err == ""  # the error says it; no warning line as well
+    assert find_good_routine(config, "easy start").id == "easy-start"
+    assert "skipping broken routine" in capsys.readouterr().err

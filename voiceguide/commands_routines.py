@@ -10,8 +10,14 @@ from voiceguide.config import Config
 from voiceguide.console import format_offset
 from voiceguide.errors import UserError
 from voiceguide.locale import load_locale
+from voiceguide.problem import Problem
 from voiceguide.routine import Routine
-from voiceguide.routine_loader import default_routines_dir, find_routine, load_routines
+from voiceguide.routine_loader import (
+    default_routines_dir,
+    find_routine,
+    load_routines,
+    spoken_name,
+)
 from voiceguide.timeline import Timeline, build_timeline, estimate_speech_seconds
 
 log = logging.getLogger("voiceguide.routines")
@@ -22,22 +28,47 @@ def routines_dir(config: Config) -> Path:
     return Path(config.routines_dir) if config.routines_dir else default_routines_dir()
 
 
-def load_good_routines(config: Config) -> list[Routine]:
-    """Every routine that loads cleanly; broken files are reported once each and skipped."""
+def _load(config: Config) -> tuple[list[Routine], list[Problem]]:
     folder = routines_dir(config)
     if not folder.is_dir():
         raise UserError(f"routines folder {folder} does not exist", 2)
-    routines, problems = load_routines(folder)
+    return load_routines(folder)
+
+
+def _report(problems: list[Problem]) -> None:
     for problem in problems:
         print(f"voiceguide: skipping broken routine: {problem}", file=sys.stderr)
+
+
+def _none_usable(config: Config) -> UserError:
+    return UserError(f"no usable routines in {routines_dir(config)} (voiceguide lint shows why)", 2)
+
+
+def load_good_routines(config: Config) -> list[Routine]:
+    """Every routine that loads cleanly; broken files are reported once each and skipped."""
+    routines, problems = _load(config)
+    _report(problems)
     if not routines:
-        raise UserError(f"no usable routines in {folder} (voiceguide lint shows why)", 2)
+        raise _none_usable(config)
     return routines
+
+
+def find_good_routine(config: Config, name: str) -> Routine:
+    """Routine `name`; if its own file is broken, that is the error rather than "unknown"."""
+    routines, problems = _load(config)
+    wanted = spoken_name(name)
+    own = [p for p in problems if spoken_name(Path(p.path).stem) == wanted]
+    _report([p for p in problems if p not in own])
+    if own:
+        raise UserError(f"routine '{name}' could not be loaded: {own[0]}", 2)
+    if not routines:
+        raise _none_usable(config)
+    return find_routine(name, routines)
 
 
 def timeline_for(config: Config, name: str) -> Timeline:
     """Find routine `name` and plan it with the configured locale and speech rate."""
-    routine = find_routine(name, load_good_routines(config))
+    routine = find_good_routine(config, name)
     locale = load_locale(config.locale)
     return build_timeline(routine, locale, lambda t: estimate_speech_seconds(t, config.rate_wpm))
 
