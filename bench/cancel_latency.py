@@ -1,6 +1,6 @@
 """Benchmark: how fast playback starts and stops, measured in a PulseAudio null sink's monitor.
 
-    .venv/bin/python bench/cancel_latency.py [--trials 30] [--latency low] [--block-ms 20]
+    .venv/bin/python -m bench.cancel_latency [--trials 30] [--latency low] [--block-ms 20]
 
 A steady tone is played through voiceguide's Player into the `box_speaker` null sink while the
 sink's monitor is recorded. For each trial we note the monotonic time of play() and of cancel()
@@ -14,7 +14,6 @@ so every figure here is an upper bound that includes the recorder's transport de
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 import time
@@ -27,6 +26,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from audio_room import AudioRoom, envelope
 
+from bench.figures import emit
 from voiceguide.devices import choose_output_device
 from voiceguide.playback import Player
 
@@ -116,11 +116,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     figures = measure(args.trials, args.latency, args.block_ms, args.seed)
-    text = json.dumps(figures, indent=2)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
-    return 0
+    return emit(figures, args.json)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Benchmark: are cues heard on time? A real-time routine through PulseAudio, recorded and timed.
 
-    .venv/bin/python bench/cue_onset.py [--routine evening-wind-down] [--driver runner]
+    .venv/bin/python -m bench.cue_onset [--routine evening-wind-down] [--driver runner]
                                         [--limit-seconds N] [--json out.json]
 
 The routine is played in real time into the `box_speaker` null sink of a private PulseAudio
@@ -18,7 +18,6 @@ the raw offsets over the run, so a constant latency cannot hide it and cannot fa
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import threading
@@ -32,6 +31,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from audio_room import AudioRoom, envelope
 
+from bench.figures import emit
 from voiceguide.commands_routines import timeline_for
 from voiceguide.config import Config
 from voiceguide.speech_out import AudioSpeechOut
@@ -258,11 +258,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     figures = measure(args.routine, args.driver, args.limit_seconds)
-    text = json.dumps(figures, indent=2)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
-    return 0
+    return emit(figures, args.json)
 
 
 if __name__ == "__main__":

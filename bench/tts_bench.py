@@ -1,6 +1,6 @@
 """Benchmark: pre-rendering every routine's phrases, cold and warm, and how long speech really is.
 
-    .venv/bin/python bench/tts_bench.py [--json out.json]
+    .venv/bin/python -m bench.tts_bench [--json out.json]
 
 For each bundled routine: render its timeline texts plus the fixed prompts into an empty phrase
 cache (cold), then prepare again (warm: every phrase should be a cache hit). It also compares
@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+from bench.figures import emit
 from voiceguide.commands_routines import load_good_routines, timeline_for
 from voiceguide.config import Config
 from voiceguide.locale import load_locale
@@ -71,11 +71,7 @@ def main() -> int:
     for routine in load_good_routines(config):
         with tempfile.TemporaryDirectory(prefix="voiceguide-tts-bench-") as tmp:
             rows.append(bench_routine(config, routine.id, Path(tmp)))
-    text = json.dumps(rows, indent=2)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
-    return 0
+    return emit(rows, args.json)
 
 
 if __name__ == "__main__":
