@@ -30,7 +30,7 @@ from bench import corpus
 from voiceguide.asr.echo_guard import EchoGuard
 from voiceguide.asr.engine import Hypothesis, create_engine
 from voiceguide.asr.listener import Listener, grammar_for, run_stream
-from voiceguide.asr.rejection import Rejection, Thresholds, thresholds_for
+from voiceguide.asr.rejection import DEFAULT_THRESHOLDS, Rejection, Thresholds
 from voiceguide.locale import load_locale
 from voiceguide.synth import read_wav
 
@@ -74,7 +74,6 @@ class _Recorder:
     def __init__(self, engine: Any) -> None:
         self.engine = engine
         self.sample_rate_hz = engine.sample_rate_hz
-        self.scores_partials = engine.scores_partials
         self.chunk = 0
         self.log: list[tuple[int, Hypothesis]] = []
 
@@ -183,7 +182,7 @@ def decode_stream(job: tuple[str, str, str, bool, dict, dict]) -> dict[str, Any]
             _warm_up(_aec)
         mic = _aec.process(mic, read_wav(ref_path).samples)
     _engine.reset()
-    events = _listen(_engine, mic.tobytes(), entry, live, thresholds_for(_engine.engine))
+    events = _listen(_engine, mic.tobytes(), entry, live, DEFAULT_THRESHOLDS)
     cpu = time.process_time() - cpu
     return {
         "name": name,

@@ -583,7 +583,6 @@ def test_crashed_recogniser_is_restarted_and_hears_it_hurts_in_the_room(
         def __init__(self, inner: Engine) -> None:
             self.inner = inner
             self.sample_rate_hz = inner.sample_rate_hz
-            self.scores_partials = inner.scores_partials
             self.chunks = 0
 
         def accept(self, pcm16_mono: bytes) -> list[Hypothesis]:

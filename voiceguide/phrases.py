@@ -72,19 +72,6 @@ class PhraseMatcher:
             found.append(PhraseMatch(command, phrase, start, start + len(pwords)))
         return found
 
-    def continuations(self, text: str, match: PhraseMatch) -> set[str]:
-        """Commands of the longer phrases that the words from `match` on may be the start of.
-
-        A partial result ends where the talker paused: the phrase may not be over yet,
-        and in idle mode "start back" may become "start back and hips".
-        """
-        tail = normalize(text)[match.start_word :]
-        return {
-            command
-            for command, _, pwords in self._table
-            if len(pwords) > len(tail) and pwords[: len(tail)] == tail
-        }
-
     def match(self, text: str) -> PhraseMatch | None:
         """The one command `text` asks for: safety commands first, else the earliest phrase."""
         found = self.find_all(text)

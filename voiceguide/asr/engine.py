@@ -32,9 +32,6 @@ class Engine(Protocol):
     """A streaming recogniser restricted to a list of phrases."""
 
     sample_rate_hz: int  # 16000
-    # True if a partial result's confidence is an acoustic score (PocketSphinx); Vosk's only
-    # says how long the text has held, so with it other commands wait for the final result.
-    scores_partials: bool
 
     def accept(self, pcm16_mono: bytes) -> list[Hypothesis]:
         """Feed a chunk; get any new partial/final results."""

@@ -2,8 +2,7 @@
 guard and debouncing, shared by live listening, `voiceguide recognize` and the benchmark.
 
 Pain and stop act on partial results, so "it hurts" is obeyed while the person is still
-finishing the sentence; other commands act on a partial only when it is all but certain and
-cannot be the start of a longer phrase, else they wait for the final result. One utterance gives
+finishing the sentence; every other command waits for the final result. One utterance gives
 at most one command: a final result repeating what a partial already triggered is dropped.
 """
 
@@ -17,16 +16,13 @@ from typing import Any
 
 from voiceguide.asr.echo_guard import EchoGuard
 from voiceguide.asr.engine import Engine, Hypothesis
-from voiceguide.asr.rejection import Rejection, thresholds_for
+from voiceguide.asr.rejection import Rejection
 from voiceguide.idle import start_phrase
 from voiceguide.locale import Locale
 from voiceguide.phrases import SAFETY_COMMANDS, PhraseMatch, PhraseMatcher
 
 log = logging.getLogger(__name__)
 
-# Commands whose words carry more than the command: "start yoga" and "start yoga flow" start
-# different routines, while "repeat" and "repeat that" mean the same.
-NAMED_BY_WORDS = frozenset({"start"})
 # Results whose spans start within this long of a command's end belong to the same utterance.
 SAME_UTTERANCE_SECONDS = 0.4
 
@@ -89,7 +85,7 @@ class Listener:
         self.engine = engine
         table = {k: tuple(v) for k, v in (commands or locale.commands).items()}
         self.matcher = PhraseMatcher(dataclasses.replace(locale, commands=table))
-        self.rejection = rejection or Rejection(thresholds_for(engine))
+        self.rejection = rejection or Rejection()
         self.guard = guard
         self.on_hypothesis = on_hypothesis
         self._samples = 0
@@ -138,8 +134,6 @@ class Listener:
                 log.debug("ignored %r, %s at %.2f: not sure enough",
                           hyp.text, match.command, hyp.confidence)  # fmt: skip
             return None
-        if not hyp.is_final and self._may_go_on(hyp.text, match):
-            return None  # the talker may have paused inside a longer phrase: wait for the final
         if self.guard is not None and self.guard.blocks(match):
             log.debug("ignored %r, %s: the box is saying those words",
                       hyp.text, match.command)  # fmt: skip
@@ -152,11 +146,6 @@ class Listener:
         )  # fmt: skip
         self._last = heard
         return heard
-
-    def _may_go_on(self, text: str, match: PhraseMatch) -> bool:
-        """True if a longer phrase that means something else starts with the words heard."""
-        longer = self.matcher.continuations(text, match)
-        return bool(longer - {match.command}) or bool(longer and match.command in NAMED_BY_WORDS)
 
     def _is_repeat(self, hyp: Hypothesis, match: PhraseMatch) -> bool:
         """True if this result re-describes the utterance of the last command."""

@@ -180,7 +180,6 @@ class PocketsphinxEngine:
     """Streaming command recogniser on PocketSphinx with the bundled en-us model."""
 
     sample_rate_hz = SAMPLE_RATE_HZ
-    scores_partials = True
 
     def __init__(
         self,

@@ -8,7 +8,6 @@ Defaults were tuned on the benchmark's train speakers (docs/benchmarks.md).
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 from voiceguide.asr.engine import Hypothesis
@@ -25,22 +24,12 @@ class Thresholds:
     final_safety: float = 0.3
     final_other: float = 0.95
     partial_safety: float | None = 0.8  # pain and stop may act on a partial this sure
-    # Other commands act on a partial (given after an 80 ms pause) only when all but certain,
-    # else they wait for the final result 0.2 s later. On the train split 0.999 cut latency
-    # p50 175 -> 133 ms and p95 284 -> 274 ms with no more false commands.
-    partial_other: float | None = 0.999
+    partial_other: float | None = None  # other commands wait for the final result
     # Non-safety commands buried in longer talk ("I'll wait for the bus") are not commands.
     max_extra_words: int = 1
 
 
 DEFAULT_THRESHOLDS = Thresholds()
-
-
-def thresholds_for(engine: object) -> Thresholds:
-    """The defaults, less acting on partials of other commands unless the engine scores them."""
-    if getattr(engine, "scores_partials", False):
-        return DEFAULT_THRESHOLDS
-    return dataclasses.replace(DEFAULT_THRESHOLDS, partial_other=None)
 
 
 def extra_words(hypothesis_text: str, match: PhraseMatch) -> int:

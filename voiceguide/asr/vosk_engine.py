@@ -194,7 +194,6 @@ class VoskEngine:
     """Recognises only the given phrases (plus an unknown-word path) with a Vosk model."""
 
     sample_rate_hz = SAMPLE_RATE_HZ
-    scores_partials = False  # a partial's confidence is only how long its text has held
 
     def __init__(
         self,
