@@ -71,6 +71,20 @@ def test_it_hurts_and_pause_are_heard_and_talk_is_not(listener: Listener) -> Non
         assert 0.0 <= h.confidence <= 1.0
 
 
+def test_without_the_phone_loop_the_grammar_score_alone_still_decides() -> None:
+    # The benchmark's ablation (docs/benchmarks.md): cheaper, and less accurate on the corpus.
+    import dataclasses
+
+    from voiceguide.asr.pocketsphinx_engine import PocketsphinxEngine, SphinxSettings
+
+    locale = load_locale("en")
+    settings = dataclasses.replace(SphinxSettings(), phone_loop=False, llr_center=-59.0)
+    engine = PocketsphinxEngine(grammar_for(locale.commands), settings)
+    pcm, _ = stream("it hurts", "pause", "I think we should go to the shops before dinner.")
+    heard = recognise(Listener(engine, locale), pcm)
+    assert [h.command for h in heard] == ["pain", "pause"]
+
+
 def test_a_non_command_sentence_gives_no_command(listener: Listener) -> None:
     pcm, _ = stream("The weather looks lovely today, maybe we can walk to the park.")
     assert recognise(listener, pcm) == []
