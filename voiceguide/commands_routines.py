@@ -60,7 +60,8 @@ def find_good_routine(config: Config, name: str) -> Routine:
     own = [p for p in problems if spoken_name(Path(p.path).stem) == wanted]
     _report([p for p in problems if p not in own])
     if own:
-        raise UserError(f"routine '{name}' could not be loaded: {own[0]}", 2)
+        more = f" (and {len(own) - 1} more; voiceguide lint shows all)" if len(own) > 1 else ""
+        raise UserError(f"routine '{name}' could not be loaded: {own[0]}{more}", 2)
     if not routines:
         raise _none_usable(config)
     return find_routine(name, routines)
