@@ -126,6 +126,24 @@ def test_the_recognize_command_prints_one_json_line_per_file(tmp_path: Path) -> 
     assert {"command", "phrase", "start", "end", "confidence"} <= record["commands"][0].keys()
 
 
+def test_recognize_idle_hears_start_and_the_routine_name(tmp_path: Path) -> None:
+    pcm, _ = stream("start gentle back", "pause")
+    path = tmp_path / "start.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(RATE)
+        w.writeframes(pcm)
+    result = subprocess.run(
+        [sys.executable, "-m", "voiceguide", "recognize", "--idle", str(path)],
+        capture_output=True, text=True, cwd=ROOT, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout.strip())
+    # Idle mode has no "pause": only the start phrase, with the routine's name, is heard.
+    assert [(c["command"], c["phrase"]) for c in record["commands"]] == [
+        ("start", "start gentle back")
+    ]
+
+
 def test_a_file_that_is_not_audio_is_one_clear_line(tmp_path: Path) -> None:
     bad = tmp_path / "notes.wav"
     bad.write_text("not audio")

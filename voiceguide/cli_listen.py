@@ -38,7 +38,7 @@ def _read_wav_16k(path: Path) -> bytes:
     return (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes()
 
 
-def _engine(config: Config, language: str) -> object:
+def _engine(config: Config, language: str, commands: dict[str, list[str]]) -> object:
     from voiceguide.asr.engine import create_engine
     from voiceguide.asr.listener import grammar_for
 
@@ -48,26 +48,31 @@ def _engine(config: Config, language: str) -> object:
         from voiceguide.models import resolve_vosk_model
 
         model_path = resolve_vosk_model(config, locale.language)
-    return create_engine(config.engine, locale, grammar_for(locale.commands), model_path)
+    return create_engine(config.engine, locale, grammar_for(commands), model_path)
 
 
 def cmd_recognize(args: argparse.Namespace, config: Config) -> int:
     """Print one JSON object per file with the commands heard, through the live path."""
-    from voiceguide.asr.listener import Listener, run_stream
+    from voiceguide.asr.listener import Listener, idle_command_table, run_stream
 
     language = args.recognize_locale or config.locale
     if args.recognize_engine:
         config = _with_engine(config, args.recognize_engine)
-    engine = _engine(config, language)
     locale = load_locale(language)
+    commands = {k: list(v) for k, v in locale.commands.items()}
+    if args.idle:  # what serve listens for between sessions: "start <routine>" and friends
+        from voiceguide.commands_routines import load_good_routines
+
+        commands = idle_command_table(locale, load_good_routines(config))
+    engine = _engine(config, language, commands)
     for path in args.files:
         pcm = _read_wav_16k(path)
         engine.reset()  # type: ignore[attr-defined]
-        heard = run_stream(Listener(engine, locale), pcm)  # type: ignore[arg-type]
-        commands = [
+        heard = run_stream(Listener(engine, locale, commands=commands), pcm)  # type: ignore[arg-type]
+        found = [
             {key: value for key, value in h.to_json().items() if key != "heard_at"} for h in heard
         ]
-        print(json.dumps({"file": str(path), "commands": commands}, ensure_ascii=False))
+        print(json.dumps({"file": str(path), "commands": found}, ensure_ascii=False))
     return 0
 
 
@@ -111,6 +116,9 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("files", nargs="+", type=Path, metavar="FILE.wav")
     p.add_argument("--engine", dest="recognize_engine", choices=["pocketsphinx", "vosk"])
     p.add_argument("--locale", dest="recognize_locale", metavar="LANG")
+    p.add_argument(
+        "--idle", action="store_true", help="listen for idle phrases (start <routine>, list ...)"
+    )
     p.set_defaults(func=cmd_recognize)
     p = sub.add_parser("listen", help="show live hypotheses and input level (mic set-up)")
     p.set_defaults(func=cmd_listen)
