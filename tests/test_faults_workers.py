@@ -8,7 +8,6 @@ Speech runs at 240 words per minute (the fastest the session allows) so the test
 
 from __future__ import annotations
 
-import errno
 import os
 import queue
 import shutil
@@ -18,7 +17,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import IO
@@ -26,6 +24,7 @@ from typing import IO
 import numpy as np
 import pytest
 from audio_room import AudioRoom, alsa_device, rms_db
+from small_disk import fill
 from test_audio_e2e import ROOT, Lines, run_env, say_wav, type_command
 from test_audio_e2e import write_config as room_config
 
@@ -406,39 +405,6 @@ def test_garbage_routine_files_are_reported_in_one_line_and_skipped(
 
 
 # ---- 5: history on a full disk ---------------------------------------------------------------
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 256 KiB tmpfs, so the disk can really fill up."""
-    mount = tmp_path / "small-disk"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)],
-                          capture_output=True, text=True, check=False)  # fmt: skip
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here (needs root): {done.stderr.strip()}")
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
-
-
-def fill(disk: Path) -> Path:
-    """Write a file until the disk is full, down to the last byte."""
-    filler = disk / f"filler-{time.monotonic_ns()}"
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
-    try:
-        for size in (65536, 4096, 512, 1):
-            try:
-                while True:
-                    os.write(fd, bytes(size))
-            except OSError as exc:
-                if exc.errno != errno.ENOSPC:
-                    raise
-    finally:
-        os.close(fd)
-    assert shutil.disk_usage(disk).free == 0
-    return filler
-
-
 def test_history_on_a_full_disk_logs_once_and_the_session_carries_on(
     audio_room: AudioRoom, tmp_path: Path, small_disk: Path
 ) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import signal
@@ -16,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from small_disk import fill
 
 import voiceguide
 from voiceguide import history as history_module
@@ -325,47 +325,16 @@ def test_locked_database_does_not_block_or_crash(
 
 
 # ---- failures while writing: a real small filesystem ---------------------------------------
-@pytest.fixture
-def small_fs(tmp_path: Path) -> Iterator[Path]:
-    """A 256 KiB tmpfs mounted for the test (needs root and mount permission)."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root")
-    mount_point = tmp_path / "small"
-    mount_point.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=256k,mode=0755", "tmpfs", str(mount_point)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
-
-
-def fill(directory: Path, name: str = "filler") -> Path:
-    """Write into `directory` until the filesystem reports ENOSPC."""
-    filler = directory / name
-    with filler.open("ab", buffering=0) as out:
-        try:
-            while True:
-                out.write(b"\0" * 4096)
-        except OSError as exc:
-            assert exc.errno == errno.ENOSPC
-    return filler
-
-
-def test_disk_full_logs_once_and_recovers(small_fs: Path, caplog: pytest.LogCaptureFixture) -> None:
-    path = small_fs / "history.db"
+def test_disk_full_logs_once_and_recovers(
+    small_disk: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = small_disk / "history.db"
     history = History(path)
     saved = history.start_session("r", "Before the disk filled")
     history.end_session(saved, "completed")
     assert saved is not None
 
-    filler = fill(small_fs)
+    filler = fill(small_disk)
     ids = []
     for _ in range(30):
         # Long titles make each write need new pages, which the full disk cannot give.
@@ -381,7 +350,7 @@ def test_disk_full_logs_once_and_recovers(small_fs: Path, caplog: pytest.LogCapt
     after = history.start_session("r", "After space came back")
     assert after is not None
     history.end_session(after, "completed")
-    fill(small_fs)
+    fill(small_disk)
     for _ in range(30):
         history.start_session("r", "y" * 3000)
     assert len(warnings_from(caplog)) == 2
@@ -395,9 +364,9 @@ def test_disk_full_logs_once_and_recovers(small_fs: Path, caplog: pytest.LogCapt
     assert {"Before the disk filled", "After space came back"} <= titles
 
 
-def test_full_disk_at_open(small_fs: Path, caplog: pytest.LogCaptureFixture) -> None:
-    fill(small_fs)
-    path = small_fs / "history.db"
+def test_full_disk_at_open(small_disk: Path, caplog: pytest.LogCaptureFixture) -> None:
+    fill(small_disk)
+    path = small_disk / "history.db"
     history = History(path)
     for _ in range(5):
         assert history.start_session("r", "R") is None
@@ -406,11 +375,11 @@ def test_full_disk_at_open(small_fs: Path, caplog: pytest.LogCaptureFixture) -> 
         History(path, strict=True)
 
 
-def test_read_only_mount(small_fs: Path, caplog: pytest.LogCaptureFixture) -> None:
-    path = small_fs / "history.db"
+def test_read_only_mount(small_disk: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = small_disk / "history.db"
     with History(path) as history:
         history.end_session(history.start_session("r", "Saved earlier"), "completed")
-    remount = ["mount", "-o", "remount,ro", str(small_fs)]
+    remount = ["mount", "-o", "remount,ro", str(small_disk)]
     subprocess.run(remount, check=True, capture_output=True)
 
     history = History(path)
