@@ -8,6 +8,7 @@ import queue
 import sys
 import time
 import wave
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +39,7 @@ def _read_wav_16k(path: Path) -> bytes:
     return (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes()
 
 
-def _engine(config: Config, language: str, commands: dict[str, list[str]]) -> object:
+def _engine(config: Config, language: str, commands: Mapping[str, Sequence[str]]) -> object:
     from voiceguide.asr.engine import create_engine
     from voiceguide.asr.listener import grammar_for
 
@@ -59,7 +60,7 @@ def cmd_recognize(args: argparse.Namespace, config: Config) -> int:
     if args.recognize_engine:
         config = _with_engine(config, args.recognize_engine)
     locale = load_locale(language)
-    commands = {k: list(v) for k, v in locale.commands.items()}
+    commands: Mapping[str, Sequence[str]] = locale.commands
     if args.idle:  # what serve listens for between sessions: "start <routine>" and friends
         from voiceguide.commands_routines import load_good_routines
 
