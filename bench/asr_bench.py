@@ -27,12 +27,12 @@ from typing import Any
 import numpy as np
 
 from bench import corpus
-from voiceguide.asr.echo_guard import EchoGuard
-from voiceguide.asr.engine import Hypothesis, create_engine
-from voiceguide.asr.listener import Listener, grammar_for, run_stream
-from voiceguide.asr.rejection import DEFAULT_THRESHOLDS, Rejection, Thresholds
-from voiceguide.locale import load_locale
-from voiceguide.synth import read_wav
+from voiceguide.content.locales import load_locale
+from voiceguide.speech_in.echo_guard import EchoGuard
+from voiceguide.speech_in.engine import Hypothesis, create_engine
+from voiceguide.speech_in.listener import Listener, grammar_for, run_stream
+from voiceguide.speech_in.rejection import DEFAULT_THRESHOLDS, Rejection, Thresholds
+from voiceguide.speech_out.synth import read_wav
 
 CHUNK_SECONDS = 0.03
 ASSIGN_MARGIN_SECONDS = 0.5
@@ -161,7 +161,7 @@ def decode_stream(job: tuple[str, str, str, bool, dict, dict]) -> dict[str, Any]
         locale = load_locale("en")
         started = time.perf_counter()
         if overrides:  # experiments: other engine settings (--set key=value)
-            from voiceguide.asr.pocketsphinx_engine import PocketsphinxEngine, SphinxSettings
+            from voiceguide.speech_in.engines.pocketsphinx import PocketsphinxEngine, SphinxSettings
 
             settings = dataclasses.replace(SphinxSettings(), **overrides)
             engine = PocketsphinxEngine(grammar_for(locale.commands), settings)
@@ -173,7 +173,7 @@ def decode_stream(job: tuple[str, str, str, bool, dict, dict]) -> dict[str, Any]
     ref_path = Path(folder) / f"{name}.ref.wav"
     cpu = time.process_time()
     if live and ref_path.is_file():
-        from voiceguide.asr.echo_cancel import EchoCanceller
+        from voiceguide.speech_in.echo_cancel import EchoCanceller
 
         # One canceller per worker, kept across streams: the room does not change, and live
         # the filter has long converged by the time a person speaks.
@@ -416,7 +416,7 @@ def write_docs(section: str) -> None:
 
 
 def _default_settings() -> Any:
-    from voiceguide.asr.pocketsphinx_engine import SphinxSettings
+    from voiceguide.speech_in.engines.pocketsphinx import SphinxSettings
 
     return SphinxSettings()
 

@@ -19,12 +19,12 @@ import time
 import numpy as np
 
 from bench import corpus
-from voiceguide.asr.denoise import Denoiser
-from voiceguide.asr.listener import grammar_for
-from voiceguide.asr.pocketsphinx_engine import FRAME_SAMPLES, PocketsphinxEngine
-from voiceguide.locale import load_locale
-from voiceguide.phrases import PhraseMatcher
-from voiceguide.synth import read_wav
+from voiceguide.content.locales import load_locale
+from voiceguide.core.phrases import PhraseMatcher
+from voiceguide.speech_in.denoise import Denoiser
+from voiceguide.speech_in.engines.pocketsphinx import FRAME_SAMPLES, PocketsphinxEngine
+from voiceguide.speech_in.listener import grammar_for
+from voiceguide.speech_out.synth import read_wav
 
 MARGIN_SECONDS = 0.4
 

@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 from audio_room import AudioRoom, envelope
 
 from bench.figures import emit
-from voiceguide.devices import choose_output_device
-from voiceguide.playback import Player
+from voiceguide.audio.devices import choose_output_device
+from voiceguide.speech_out.player import Player
 
 THRESHOLD = 0.02
 WINDOW_SECONDS = 0.001

@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 import soxr
 
-from voiceguide.locale import load_locale
-from voiceguide.render import write_wav
+from voiceguide.content.locales import load_locale
+from voiceguide.speech_out.render import write_wav
 
 SEED = 4242
 RATE_HZ = 16000
@@ -330,8 +330,8 @@ def box_texts(language: str = "en") -> list[str]:
     locale = load_locale(language)
     texts: set[str] = set()
     try:
-        from voiceguide.routine_loader import default_routines_dir, load_routines
-        from voiceguide.timeline import build_timeline
+        from voiceguide.content.loader import default_routines_dir, load_routines
+        from voiceguide.core.timeline import build_timeline
 
         routines, _ = load_routines(default_routines_dir())
         for routine in routines:

@@ -32,9 +32,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 from audio_room import AudioRoom, envelope
 
 from bench.figures import emit
-from voiceguide.commands_routines import timeline_for
-from voiceguide.config import Config
-from voiceguide.speech_out import AudioSpeechOut
+from voiceguide.app.config import Config
+from voiceguide.content.catalog import timeline_for
+from voiceguide.speech_out.speaker import AudioSpeechOut
 
 RECORD_RATE = 16000
 WINDOW_SECONDS = 0.001
@@ -64,10 +64,10 @@ class TimedSpeech:
 
 def _run_runner(config: Config, routine: str, speech: TimedSpeech, limit: float | None) -> float:
     """Play the routine with the real Session and Runner; returns the clock origin."""
-    from voiceguide.clock import ScaledClock
-    from voiceguide.locale import load_locale
-    from voiceguide.runner import Quit, Runner
-    from voiceguide.session import Session
+    from voiceguide.app.clock import ScaledClock
+    from voiceguide.app.runner import Quit, Runner
+    from voiceguide.content.locales import load_locale
+    from voiceguide.core.session import Session
 
     timeline = timeline_for(config, routine)
     session = Session(

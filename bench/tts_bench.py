@@ -19,12 +19,12 @@ from pathlib import Path
 import numpy as np
 
 from bench.figures import emit
-from voiceguide.commands_routines import load_good_routines, timeline_for
-from voiceguide.config import Config
-from voiceguide.locale import load_locale
-from voiceguide.phrase_cache import PhraseCache, session_phrases
-from voiceguide.synth import Synthesizer, VoiceSettings
-from voiceguide.timeline import estimate_speech_seconds
+from voiceguide.app.config import Config
+from voiceguide.content.catalog import load_good_routines, timeline_for
+from voiceguide.content.locales import load_locale
+from voiceguide.core.timeline import estimate_speech_seconds
+from voiceguide.speech_out.phrase_cache import PhraseCache, session_phrases
+from voiceguide.speech_out.synth import Synthesizer, VoiceSettings
 
 
 def bench_routine(config: Config, routine_id: str, cache_dir: Path) -> dict[str, object]:

@@ -133,7 +133,7 @@ class AudioRoom:
         self._daemon = self._start_daemon()
         self._keepers = self._start_keepers()
         self._apply_env()
-        from voiceguide.devices import refresh_devices
+        from voiceguide.audio.devices import refresh_devices
 
         refresh_devices()  # PortAudio lists devices only at start-up
         self._wait_until_live()
@@ -332,7 +332,7 @@ class AudioRoom:
             else:
                 os.environ[key] = value
         try:
-            from voiceguide.devices import refresh_devices
+            from voiceguide.audio.devices import refresh_devices
 
             refresh_devices()
         finally:

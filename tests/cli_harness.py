@@ -8,7 +8,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from voiceguide import cli, cli_speech
+from voiceguide.cli import main as cli
+from voiceguide.cli import speech as cli_speech
 
 _build_parser = cli.build_parser
 

@@ -1,6 +1,6 @@
 """Small routines built in code, so core tests don't depend on the YAML files."""
 
-from voiceguide.routine import Breathing, Counts, Reps, Routine, Sides, Step
+from voiceguide.core.routine import Breathing, Counts, Reps, Routine, Sides, Step
 
 
 def two_step_routine() -> Routine:

@@ -7,8 +7,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from voiceguide import config as config_module
-from voiceguide.config import (
+from voiceguide.app import config as config_module
+from voiceguide.app.config import (
     CONFIG_SCHEMA,
     KEYS,
     Config,

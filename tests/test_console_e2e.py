@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from voiceguide.locale import load_locale
-from voiceguide.routine_loader import load_routines
-from voiceguide.timeline import build_timeline
+from voiceguide.content.loader import load_routines
+from voiceguide.content.locales import load_locale
+from voiceguide.core.timeline import build_timeline
 
 ROOT = Path(__file__).resolve().parents[1]
 ROUTINES, _ = load_routines(ROOT / "routines")

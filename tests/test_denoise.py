@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voiceguide.asr.denoise import Denoiser, SteadyNoiseGate
-from voiceguide.asr.echo_cancel import load_speexdsp
+from voiceguide.speech_in.denoise import Denoiser, SteadyNoiseGate
+from voiceguide.speech_in.echo_cancel import load_speexdsp
 
 
 def test_the_gate_turns_on_for_a_steady_loud_floor_only() -> None:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from audio_room import AudioRoom
 
-from voiceguide.devices import AudioDevice, candidate_rates, choose_output_device
+from voiceguide.audio.devices import AudioDevice, candidate_rates, choose_output_device
 from voiceguide.errors import UserError
 
 HARNESS = Path(__file__).with_name("cli_harness.py")

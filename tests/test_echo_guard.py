@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voiceguide.asr.echo_cancel import EchoCanceller, ReferenceBuffer, load_speexdsp
-from voiceguide.asr.echo_guard import EchoGuard
-from voiceguide.asr.engine import Hypothesis
-from voiceguide.asr.listener import Listener
-from voiceguide.locale import load_locale
-from voiceguide.phrases import PhraseMatcher
+from voiceguide.content.locales import load_locale
+from voiceguide.core.phrases import PhraseMatcher
+from voiceguide.speech_in.echo_cancel import EchoCanceller, ReferenceBuffer, load_speexdsp
+from voiceguide.speech_in.echo_guard import EchoGuard
+from voiceguide.speech_in.engine import Hypothesis
+from voiceguide.speech_in.listener import Listener
 
 LOCALE = load_locale("en")
 MATCHER = PhraseMatcher(LOCALE)

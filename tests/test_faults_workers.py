@@ -127,7 +127,7 @@ def synth_workers(parent: int) -> list[int]:
             cmdline = (entry / "cmdline").read_bytes()
         except OSError:
             continue
-        if b"voiceguide.synth_worker" in cmdline:
+        if b"voiceguide.speech_out.synth_worker" in cmdline:
             found.append(int(entry.name))
     return found
 
@@ -281,13 +281,13 @@ def test_hung_synth_worker_is_killed_by_the_watchdog_and_replaced(
 # ---- 3: a damaged phrase cache ---------------------------------------------------------------
 def _warm_cache(tmp_path: Path) -> tuple[list[Path], list[Path]]:
     """Render quick-reset's phrases as a run would; returns (first spoken files, all files)."""
-    from voiceguide.config import Config
-    from voiceguide.live_audio import phrases_to_prepare
-    from voiceguide.locale import load_locale
-    from voiceguide.phrase_cache import PhraseCache
-    from voiceguide.routine_loader import default_routines_dir, find_routine, load_routines
-    from voiceguide.synth import Synthesizer, VoiceSettings
-    from voiceguide.timeline import build_timeline, estimate_speech_seconds
+    from voiceguide.app.config import Config
+    from voiceguide.app.live_audio import phrases_to_prepare
+    from voiceguide.content.loader import default_routines_dir, find_routine, load_routines
+    from voiceguide.content.locales import load_locale
+    from voiceguide.core.timeline import build_timeline, estimate_speech_seconds
+    from voiceguide.speech_out.phrase_cache import PhraseCache
+    from voiceguide.speech_out.synth import Synthesizer, VoiceSettings
 
     locale = load_locale("en")
     routine = find_routine("quick-reset", load_routines(default_routines_dir())[0])
@@ -303,7 +303,7 @@ def _warm_cache(tmp_path: Path) -> tuple[list[Path], list[Path]]:
 def test_damaged_phrase_cache_entries_are_rendered_again_and_played(
     audio_room: AudioRoom, tmp_path: Path
 ) -> None:
-    from voiceguide.phrase_cache import is_intact
+    from voiceguide.speech_out.phrase_cache import is_intact
 
     first, everything = _warm_cache(tmp_path)
     welcome, intro, pelvic = first
@@ -408,7 +408,7 @@ def test_garbage_routine_files_are_reported_in_one_line_and_skipped(
 def test_history_on_a_full_disk_logs_once_and_the_session_carries_on(
     audio_room: AudioRoom, tmp_path: Path, small_disk: Path
 ) -> None:
-    from voiceguide.history import History
+    from voiceguide.store.history import History
 
     db = small_disk / "history.db"
     with History(db) as history:  # yesterday's session, written while there was room
@@ -533,11 +533,11 @@ def test_crashed_recogniser_is_restarted_and_hears_it_hurts_in_the_room(
     audio_room: AudioRoom, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:  # fmt: skip
-    from voiceguide import mic_input
-    from voiceguide.actions import CommandHeard
-    from voiceguide.asr.engine import Engine, Hypothesis
-    from voiceguide.config import Config
-    from voiceguide.locale import load_locale
+    from voiceguide.app.config import Config
+    from voiceguide.content.locales import load_locale
+    from voiceguide.core.actions import CommandHeard
+    from voiceguide.speech_in import mic as mic_input
+    from voiceguide.speech_in.engine import Engine, Hypothesis
 
     hurts = say_wav("ow, that hurts", tmp_path / "hurts.wav")
     real_create = mic_input.create_engine
@@ -601,8 +601,8 @@ def test_crashed_recogniser_is_restarted_and_hears_it_hurts_in_the_room(
 BUGGY_CORE = """\
 import sys
 
-from voiceguide import cli
-from voiceguide.session import Session
+from voiceguide.cli import main as cli
+from voiceguide.core.session import Session
 
 
 def _on_skip(self, now):

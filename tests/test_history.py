@@ -18,9 +18,9 @@ import pytest
 from small_disk import fill
 
 import voiceguide
-from voiceguide import history as history_module
 from voiceguide.errors import UserError
-from voiceguide.history import History, default_history_path, format_history, schema_version
+from voiceguide.store import history as history_module
+from voiceguide.store.history import History, default_history_path, format_history, schema_version
 
 REPO_ROOT = Path(voiceguide.__file__).resolve().parent.parent
 T0 = datetime(2025, 3, 1, 8, 30, tzinfo=UTC)
@@ -153,7 +153,7 @@ def test_writes_after_close_are_dropped(tmp_path: Path) -> None:
 WRITER = """
 import sys
 from pathlib import Path
-from voiceguide.history import History
+from voiceguide.store.history import History
 
 history = History(Path(sys.argv[1]))
 while True:

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from voiceguide.actions import Speak
-from voiceguide.asr.listener import idle_command_table
-from voiceguide.idle import IdleMode, StartRoutine
-from voiceguide.locale import load_locale
-from voiceguide.routine_loader import load_routines
+from voiceguide.content.loader import load_routines
+from voiceguide.content.locales import load_locale
+from voiceguide.core.actions import Speak
+from voiceguide.core.idle import IdleMode, StartRoutine
+from voiceguide.speech_in.listener import idle_command_table
 
 ROOT = Path(__file__).resolve().parents[1]
 ROUTINES, _ = load_routines(ROOT / "routines")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from voiceguide.config import load_config
+from voiceguide.app.config import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "install-pi.sh"

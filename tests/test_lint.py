@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from voiceguide.content.lint import LOCALES_DIR, lint_paths, run_lint
+from voiceguide.content.loader import routine_files
+from voiceguide.content.locales import load_locale
+from voiceguide.core.routine import Counts, Step
 from voiceguide.errors import UserError
-from voiceguide.lint import LOCALES_DIR, lint_paths, run_lint
-from voiceguide.locale import load_locale
-from voiceguide.routine import Counts, Step
-from voiceguide.routine_loader import routine_files
 
 FIXTURES = Path(__file__).parent / "fixtures" / "routines"
 GOOD = FIXTURES / "good"
@@ -237,7 +237,7 @@ def test_bundled_locale_prompts_lint_clean() -> None:
 
 
 def test_count_cues_follow_the_documented_semantics() -> None:
-    from voiceguide.lint_timing import count_cues
+    from voiceguide.content.lint_timing import count_cues
 
     step = Step("x", ("y",), hold_seconds=30, counts=Counts(5, 10, True))
     cues = [(c.at_seconds, c.text) for c in count_cues(step, load_locale("en"))]

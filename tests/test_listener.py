@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from voiceguide.asr.endpoint import NoiseFloorVad
-from voiceguide.asr.engine import Hypothesis
-from voiceguide.asr.listener import (
+from voiceguide.content.locales import load_locale
+from voiceguide.speech_in.endpoint import NoiseFloorVad
+from voiceguide.speech_in.engine import Hypothesis
+from voiceguide.speech_in.listener import (
     HeardCommand,
     Listener,
     grammar_for,
     idle_command_table,
     run_stream,
 )
-from voiceguide.asr.rejection import Rejection, Thresholds
-from voiceguide.locale import load_locale
+from voiceguide.speech_in.rejection import Rejection, Thresholds
 
 CHUNK = b"\x00\x00" * 480  # 30 ms at 16 kHz
 

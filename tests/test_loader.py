@@ -10,9 +10,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from voiceguide.errors import UserError
-from voiceguide.routine import Breathing, Counts, Reps, Routine, Sides, Step
-from voiceguide.routine_loader import (
+from voiceguide.content.loader import (
     Library,
     Problem,
     default_routines_dir,
@@ -21,7 +19,9 @@ from voiceguide.routine_loader import (
     load_routine_file,
     load_routines,
 )
-from voiceguide.yaml_positions import parse_yaml_text
+from voiceguide.content.yaml_positions import parse_yaml_text
+from voiceguide.core.routine import Breathing, Counts, Reps, Routine, Sides, Step
+from voiceguide.errors import UserError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "routines"
 GOOD = FIXTURES / "good"
@@ -365,8 +365,8 @@ def test_mangled_files_never_raise(tmp_path: Path) -> None:
 def test_asking_for_a_broken_routine_names_its_problem(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from voiceguide.commands_routines import find_good_routine
-    from voiceguide.config import Config
+    from voiceguide.app.config import Config
+    from voiceguide.content.catalog import find_good_routine
 
     folder = tmp_path / "routines"
     shutil.copytree(GOOD, folder)

@@ -17,12 +17,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voiceguide import mic_input
-from voiceguide.actions import CommandHeard
-from voiceguide.asr.engine import Hypothesis
-from voiceguide.config import Config
-from voiceguide.locale import Locale, load_locale
-from voiceguide.mic_input import MicInput
+from voiceguide.app.config import Config
+from voiceguide.content.locales import load_locale
+from voiceguide.core.actions import CommandHeard
+from voiceguide.core.locale import Locale
+from voiceguide.speech_in import mic as mic_input
+from voiceguide.speech_in.engine import Hypothesis
+from voiceguide.speech_in.mic import MicInput
 
 BLOCK = np.zeros(480, dtype=np.float32)  # 30 ms at 16 kHz
 

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from voiceguide.cli_models import add_subcommands
-from voiceguide.config import Config
+from voiceguide.app.config import Config
+from voiceguide.cli.models import add_subcommands
 from voiceguide.errors import UserError
-from voiceguide.models import (
+from voiceguide.speech_in.models.install import (
     RECORD_NAME,
     install_model,
     load_manifest,

@@ -14,9 +14,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from voiceguide import playback
-from voiceguide.devices import AudioDevice, NoOutputDevice
-from voiceguide.playback import Player
+from voiceguide.audio.devices import AudioDevice, NoOutputDevice
+from voiceguide.speech_out import player as playback
+from voiceguide.speech_out.player import Player
 
 DEVICE = AudioDevice(0, "fake speaker", "ALSA", 0, 2, 48000)
 BLOCK_FRAMES = 240  # 5 ms at 48 kHz

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from voiceguide.phrase_cache import PhraseCache, cache_dir_from_config, is_intact
-from voiceguide.synth import Synthesizer, VoiceSettings
+from voiceguide.speech_out.phrase_cache import PhraseCache, cache_dir_from_config, is_intact
+from voiceguide.speech_out.synth import Synthesizer, VoiceSettings
 
 TEXTS = ["Halfway there.", "five", "four", "And gently release."]
 

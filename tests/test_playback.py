@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from audio_room import AudioRoom, rms_db, sound_spans
 
-from voiceguide.config import Config
-from voiceguide.playback import PlayedBlock
-from voiceguide.speech_out import AudioSpeechOut, open_speech_out
+from voiceguide.app.config import Config
+from voiceguide.speech_out.player import PlayedBlock
+from voiceguide.speech_out.speaker import AudioSpeechOut, open_speech_out
 
 pytestmark = pytest.mark.audio
 
@@ -153,7 +153,7 @@ def test_refused_sample_rate_falls_back_to_one_the_device_accepts(
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="voiceguide.playback"):
+    with caplog.at_level(logging.WARNING, logger="voiceguide.speech_out.player"):
         speech = open_speech_out(_config(tmp_path, output_rate_hz=1_000_000))
     try:
         assert speech.sample_rate_hz == 44100  # the device's own default, tried next

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 import soxr
 
-from voiceguide.asr.engine import create_engine
-from voiceguide.asr.listener import HeardCommand, Listener, grammar_for, run_stream
+from voiceguide.content.locales import load_locale
 from voiceguide.errors import UserError
-from voiceguide.locale import load_locale
+from voiceguide.speech_in.engine import create_engine
+from voiceguide.speech_in.listener import HeardCommand, Listener, grammar_for, run_stream
 
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
 RATE = 16000
@@ -75,7 +75,7 @@ def test_without_the_phone_loop_the_grammar_score_alone_still_decides() -> None:
     # The benchmark's ablation (docs/benchmarks.md): cheaper, and less accurate on the corpus.
     import dataclasses
 
-    from voiceguide.asr.pocketsphinx_engine import PocketsphinxEngine, SphinxSettings
+    from voiceguide.speech_in.engines.pocketsphinx import PocketsphinxEngine, SphinxSettings
 
     locale = load_locale("en")
     settings = dataclasses.replace(SphinxSettings(), phone_loop=False, llr_center=-59.0)

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voiceguide.cli_speech import cmd_render
-from voiceguide.commands_routines import timeline_for
-from voiceguide.config import Config
+from voiceguide.app.config import Config
+from voiceguide.cli.speech import cmd_render
+from voiceguide.content.catalog import timeline_for
 from voiceguide.errors import UserError
-from voiceguide.render import mix, write_wav
+from voiceguide.speech_out.render import mix, write_wav
 
 RATE = 8000
 

@@ -7,7 +7,8 @@ from factories import two_step_routine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voiceguide.actions import (
+from voiceguide.content.locales import load_locale
+from voiceguide.core.actions import (
     CancelSpeech,
     CommandHeard,
     Finish,
@@ -19,9 +20,8 @@ from voiceguide.actions import (
     Speak,
     Tick,
 )
-from voiceguide.locale import load_locale
-from voiceguide.session import LATE_TOLERANCE_SECONDS, Session, State
-from voiceguide.timeline import build_timeline
+from voiceguide.core.session import LATE_TOLERANCE_SECONDS, Session, State
+from voiceguide.core.timeline import build_timeline
 
 LOCALE = load_locale("en")
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from voiceguide.synth import SynthesisError, Synthesizer, VoiceSettings
+from voiceguide.speech_out.synth import SynthesisError, Synthesizer, VoiceSettings
 
 PHRASE = "Hold here, and breathe easily."
 
@@ -57,7 +57,7 @@ def test_killed_worker_is_replaced(synth: Synthesizer, caplog: pytest.LogCapture
     first = synth.worker_pid
     assert first is not None
     os.kill(first, signal.SIGKILL)
-    with caplog.at_level(logging.ERROR, logger="voiceguide.synth"):
+    with caplog.at_level(logging.ERROR, logger="voiceguide.speech_out.synth"):
         pcm = synth.render("two", VoiceSettings())
     assert pcm.duration_seconds > 0.2
     assert synth.worker_pid not in (None, first)
@@ -71,7 +71,7 @@ def test_hung_worker_is_killed_and_the_phrase_retried(caplog: pytest.LogCaptureF
         hung = synth.worker_pid
         assert hung is not None
         os.kill(hung, signal.SIGSTOP)  # a worker that never answers, like pyttsx3 #126
-        with caplog.at_level(logging.ERROR, logger="voiceguide.synth"):
+        with caplog.at_level(logging.ERROR, logger="voiceguide.speech_out.synth"):
             pcm = synth.render("two", VoiceSettings())
         assert pcm.duration_seconds > 0.2
         assert synth.worker_pid != hung

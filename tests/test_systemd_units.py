@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from voiceguide.config import CONFIG_ENV, HISTORY_ENV, SYSTEM_CONFIG_PATH
+from voiceguide.app.config import CONFIG_ENV, HISTORY_ENV, SYSTEM_CONFIG_PATH
 
 ROOT = Path(__file__).resolve().parents[1]
 SYSTEM_UNIT = ROOT / "systemd" / "voiceguide.service"

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from voiceguide.asr.listener import grammar_for, idle_command_table
-from voiceguide.asr.pocketsphinx_engine import (
+from voiceguide.content.loader import default_routines_dir, load_routines
+from voiceguide.content.locales import load_locale
+from voiceguide.errors import UserError
+from voiceguide.speech_in.engines.pocketsphinx import (
     PocketsphinxEngine,
     grammar_words,
     missing_words,
     missing_words_message,
 )
-from voiceguide.errors import UserError
-from voiceguide.locale import load_locale
-from voiceguide.routine_loader import default_routines_dir, load_routines
+from voiceguide.speech_in.listener import grammar_for, idle_command_table
 
 
 def test_every_english_command_phrase_is_in_the_dictionary() -> None:

@@ -12,19 +12,18 @@ import numpy as np
 import pytest
 import soxr
 
-from voiceguide.asr.engine import Hypothesis
-from voiceguide.asr.listener import HeardCommand, Listener, run_stream
-from voiceguide.asr.vosk_engine import (
+from voiceguide.content.locales import load_locale
+from voiceguide.core.phrases import SAFETY_COMMANDS, PhraseMatcher
+from voiceguide.errors import UserError
+from voiceguide.speech_in.engine import Hypothesis
+from voiceguide.speech_in.engines.vosk import (
     VoskEngine,
     create_vosk_engine,
     find_missing_words,
     load_model,
-    locale_fillers,
 )
-from voiceguide.errors import UserError
-from voiceguide.locale import load_locale
-from voiceguide.models import load_manifest, package_model_dir
-from voiceguide.phrases import SAFETY_COMMANDS, PhraseMatcher
+from voiceguide.speech_in.listener import HeardCommand, Listener, run_stream
+from voiceguide.speech_in.models.install import load_manifest, package_model_dir
 
 VOICE = "ko+f2"  # of espeak-ng's Korean voices, the one the model understands best
 SPEED = 140  # words per minute
@@ -68,7 +67,7 @@ def engine(model_path: Path) -> VoskEngine:
     """One engine for the module: loading the model takes seconds and half a gigabyte."""
     locale = load_locale("ko")
     phrases = [p for group in locale.commands.values() for p in group]
-    return VoskEngine(model_path, phrases, filler_phrases=locale_fillers("ko"))
+    return VoskEngine(model_path, phrases, filler_phrases=load_locale("ko").asr_fillers)
 
 
 def speak(text: str, folder: Path) -> Path:
@@ -133,7 +132,7 @@ def test_every_korean_command_word_is_in_the_model_vocabulary(model_path: Path) 
 
 
 def test_every_korean_filler_word_is_in_the_model_vocabulary(model_path: Path) -> None:
-    fillers = locale_fillers("ko")
+    fillers = load_locale("ko").asr_fillers
     assert len(fillers) > 50
     assert find_missing_words(load_model(model_path), model_path, fillers) == {}
 
@@ -151,7 +150,7 @@ def test_missing_grammar_words_are_named_in_one_error(model_path: Path) -> None:
 
 
 def test_missing_words_can_be_skipped_with_a_warning(model_path: Path, caplog) -> None:
-    with caplog.at_level(logging.WARNING, logger="voiceguide.asr.vosk_engine"):
+    with caplog.at_level(logging.WARNING, logger="voiceguide.speech_in.engines.vosk"):
         engine = VoskEngine(model_path, ["아파요", "그만"], on_missing="skip")
 
     assert engine.grammar_phrases == ("그만",)
@@ -241,7 +240,7 @@ def print_sweep() -> None:
     engine = VoskEngine(
         path,
         [p for group in locale.commands.values() for p in group],
-        filler_phrases=locale_fillers("ko"),
+        filler_phrases=load_locale("ko").asr_fillers,
     )
     ready = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -1,5 +1,5 @@
 """Allow `python -m voiceguide`."""
 
-from voiceguide.cli import main
+from voiceguide.cli.main import main
 
 raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The application: config, the runner loop, console, and the wiring of run and serve."""

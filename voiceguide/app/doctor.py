@@ -1,0 +1,232 @@
+"""`voiceguide doctor`: check a set-up piece by piece and say in plain words how to fix it."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from voiceguide.app.config import Config
+from voiceguide.content.locales import load_locale
+from voiceguide.errors import UserError
+
+SILENT_DBFS = -65.0  # quieter than this, the mic is muted or unplugged
+CLIP_LEVEL = 0.99
+CLIP_SHARE = 0.001  # more than 0.1 % of samples at full scale means the gain is too high
+LISTEN_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the report: passed (True), failed (False) or just information (None)."""
+
+    name: str
+    ok: bool | None
+    detail: str
+    fix: str = ""
+
+
+def _dbfs(samples: np.ndarray) -> float:
+    rms = float(np.sqrt(np.mean(np.square(samples.astype(np.float64))))) if samples.size else 0.0
+    return 20 * np.log10(max(rms, 1e-9))
+
+
+def check_devices(config: Config) -> list[Check]:
+    """Inputs and outputs, with their native rates, and whether the configured ones exist."""
+    from voiceguide.audio.devices import choose_input_device, choose_output_device, list_devices
+
+    devices = list_devices()
+    listing = "; ".join(f"{d.index} {d.name} ({d.default_sample_rate_hz} Hz)" for d in devices)
+    checks = [Check("devices", None, listing or "none found")]
+    for label, choose, spec, key in (
+        ("speaker", choose_output_device, config.output_device, "output_device"),
+        ("microphone", choose_input_device, config.input_device, "input_device"),
+    ):
+        try:
+            device = choose(spec)
+        except UserError as exc:
+            checks.append(Check(label, False, str(exc),
+                                f"plug it in, or set {key} in the config (voiceguide devices)"))  # fmt: skip
+        else:
+            checks.append(
+                Check(label, True, f"{device.name} at {device.default_sample_rate_hz} Hz")
+            )
+    return checks
+
+
+def _has_device(config: Config, direction: str) -> bool:
+    from voiceguide.audio.devices import choose_input_device, choose_output_device
+
+    try:
+        if direction == "input":
+            choose_input_device(config.input_device)
+        else:
+            choose_output_device(config.output_device)
+    except UserError:
+        return False
+    return True
+
+
+def _record(config: Config, seconds: float) -> tuple[np.ndarray, int]:
+    from voiceguide.audio.devices import choose_input_device, import_sounddevice
+
+    sd = import_sounddevice()
+    device = choose_input_device(config.input_device)
+    rate = device.default_sample_rate_hz
+    audio = sd.rec(int(seconds * rate), samplerate=rate, channels=1, dtype="float32",
+                   device=device.index)  # fmt: skip
+    sd.wait()
+    return audio[:, 0], rate
+
+
+def check_mic_level(config: Config) -> list[Check]:
+    """Listen for two seconds: the level should be neither silence nor clipping."""
+    if not _has_device(config, "input"):
+        return []  # check_devices already said so, with the fix
+    try:
+        samples, _ = _record(config, LISTEN_SECONDS)
+    except Exception as exc:  # noqa: BLE001 - any PortAudio failure is a finding, not a crash
+        return [Check("mic level", False, f"could not record: {exc}",
+                      "check the microphone is plugged in and not used by another program")]  # fmt: skip
+    level = _dbfs(samples)
+    clipped = float(np.mean(np.abs(samples) >= CLIP_LEVEL))
+    if level < SILENT_DBFS:
+        return [Check("mic level", False, f"silent ({level:.0f} dBFS)",
+                      "unmute the mic and raise its gain: alsamixer, F4, then the Mic control")]  # fmt: skip
+    if clipped > CLIP_SHARE:
+        return [Check("mic level", False, f"clipping ({clipped:.1%} of samples at full scale)",
+                      "lower the mic gain: alsamixer, F4, then the Mic control")]  # fmt: skip
+    return [Check("mic level", True, f"{level:.0f} dBFS, no clipping")]
+
+
+def check_speaker(config: Config) -> list[Check]:
+    """Say a test phrase; where a mic exists, record it back to estimate the echo level."""
+    from voiceguide.speech_out.speaker import open_speech_out
+
+    if not _has_device(config, "output"):
+        return []
+    try:
+        speaker = open_speech_out(config)
+    except UserError as exc:
+        return [Check("speaker", False, str(exc), "plug in a speaker or set output_device")]
+    try:
+        speaker.prepare(["This is a speaker test."])
+        try:
+            quiet, _ = _record(config, 0.5)
+        except Exception:  # noqa: BLE001 - no working mic: play without the echo estimate
+            quiet = None
+        speaker.speak("This is a speaker test.")
+        try:
+            loud, _ = _record(config, 1.5) if quiet is not None else (None, 0)
+        except Exception:  # noqa: BLE001 - same: the echo estimate is optional
+            loud = None
+        speaker.wait_until_done(timeout=10)
+    finally:
+        speaker.close()
+    if quiet is None or loud is None:
+        return [Check("speaker", True, "played a test phrase (no mic to hear it back)")]
+    echo = _dbfs(loud) - _dbfs(quiet)
+    detail = f"played a test phrase; the mic heard it {echo:.0f} dB above the room"
+    if echo > 30:
+        return [Check("echo", False, detail,
+                      "turn the speaker down or away from the mic; commands may be missed")]  # fmt: skip
+    return [Check("speaker", True, detail)]
+
+
+def check_engine(config: Config) -> list[Check]:
+    """The speech engine loads, with its model, and knows every command word."""
+    from voiceguide.speech_in.engine import create_engine
+    from voiceguide.speech_in.listener import grammar_for
+
+    locale = load_locale(config.locale)
+    model_path = None
+    started = time.monotonic()
+    try:
+        if config.engine == "vosk":
+            from voiceguide.speech_in.models.install import resolve_vosk_model
+
+            model_path = resolve_vosk_model(config, locale.language)
+        create_engine(config.engine, locale, grammar_for(locale.commands), model_path)
+    except UserError as exc:
+        fix = ("install a model: voiceguide models install NAME" if config.engine == "vosk"
+               else "reinstall: pip install --force-reinstall pocketsphinx")  # fmt: skip
+        return [Check("speech engine", False, str(exc), fix)]
+    took = time.monotonic() - started
+    return [Check("speech engine", True,
+                  f"{config.engine} loaded in {took:.1f} s; every command word is known")]  # fmt: skip
+
+
+def check_routines(config: Config) -> list[Check]:
+    """Every routine file lints clean."""
+    from voiceguide.content.catalog import routines_dir
+    from voiceguide.content.lint import lint_paths
+
+    folder = routines_dir(config)
+    problems = lint_paths(None, folder)
+    if problems:
+        return [Check("routines", False, f"{len(problems)} problem(s), first: {problems[0]}",
+                      "run voiceguide lint and fix what it lists")]  # fmt: skip
+    return [Check("routines", True, f"{folder} lints clean")]
+
+
+def check_history(config: Config) -> list[Check]:
+    """The history database can be opened and written (checked without changing it)."""
+    from voiceguide.store.history import default_history_path
+
+    path = default_history_path(config.history_db)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=1.0)
+        try:
+            conn.execute("BEGIN IMMEDIATE")  # takes the write lock, then gives it back
+            conn.rollback()
+        finally:
+            conn.close()
+    except (sqlite3.Error, OSError) as exc:
+        return [Check("history", False, f"{path}: {exc}",
+                      f"make {path.parent} writable by this user, or set history_db")]  # fmt: skip
+    return [Check("history", True, f"{path} is writable")]
+
+
+def check_service(config: Config) -> list[Check]:
+    """Whether the systemd service is installed and running."""
+    if shutil.which("systemctl") is None or not Path("/run/systemd/system").exists():
+        return [Check("service", None, "systemd is not running here")]
+    state = subprocess.run(["systemctl", "is-active", "voiceguide"], capture_output=True,
+                           text=True, check=False).stdout.strip()  # fmt: skip
+    if state == "active":
+        return [Check("service", True, "voiceguide.service is running")]
+    return [Check("service", None if state in ("inactive", "unknown") else False,
+                  f"voiceguide.service is {state or 'not installed'}",
+                  "see journalctl -u voiceguide, or install with scripts/install-pi.sh")]  # fmt: skip
+
+
+CHECKS: list[Callable[[Config], list[Check]]] = [
+    check_devices, check_mic_level, check_speaker, check_engine, check_routines, check_history,
+    check_service,
+]  # fmt: skip
+
+
+def run_doctor(config: Config) -> int:
+    """Run every check, print one line each (and a fix for failures); 1 if anything failed."""
+    failed = 0
+    for check in CHECKS:
+        try:
+            results = check(config)
+        except Exception as exc:  # noqa: BLE001 - a check that breaks is itself a finding
+            results = [Check(check.__name__.removeprefix("check_"), False, str(exc))]
+        for result in results:
+            mark = {True: "ok  ", False: "FAIL", None: "info"}[result.ok]
+            print(f"{mark} {result.name}: {result.detail}")
+            if result.ok is False:
+                failed += 1
+                if result.fix:
+                    print(f"     fix: {result.fix}")
+    print("all checks passed" if not failed else f"{failed} check(s) failed")
+    return 1 if failed else 0

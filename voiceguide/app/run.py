@@ -1,0 +1,82 @@
+"""`voiceguide run`: play one routine through the speaker, or in the console."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from types import FrameType
+
+from voiceguide.app.clock import ScaledClock
+from voiceguide.app.config import Config
+from voiceguide.app.console import ConsoleSpeech, read_commands
+from voiceguide.app.live_audio import (
+    TeeSpeech,
+    has_input_device,
+    open_speaker_or_none,
+    phrases_to_prepare,
+    prepare_phrases,
+)
+from voiceguide.app.runner import Quit, Runner, SpeechSink
+from voiceguide.content.catalog import timeline_for
+from voiceguide.content.locales import load_locale
+from voiceguide.core.phrases import PhraseMatcher
+from voiceguide.core.session import Session
+from voiceguide.speech_in.mic import MicInput
+from voiceguide.store.history import History, default_history_path
+
+SPEECH_DRAIN_SECONDS = 60.0
+ENDINGS = {
+    "completed": "Routine complete.",
+    "stopped": "Session stopped.",
+    "pain": "Session ended after a pain report. Please take care.",
+    "interrupted": "Session interrupted.",
+}
+
+
+def run_routine(config: Config, name: str, *, text: bool, speed: float, keep_history: bool) -> int:
+    """Run routine `name` to its end; console mode when `text` is set."""
+    timeline = timeline_for(config, name)
+    locale = load_locale(config.locale)
+    speaker = None
+    if not text:
+        speaker = open_speaker_or_none(config)  # logs why, when it falls back to the console
+        if speaker is not None:
+            prepare_phrases(speaker, phrases_to_prepare([timeline.routine], locale,
+                                                        config.rate_wpm))  # fmt: skip
+    history = History(default_history_path(config.history_db)) if keep_history else None
+    clock = ScaledClock(speed)  # made last, so printed offsets start at zero
+    console = ConsoleSpeech(clock)
+    speech: SpeechSink = console if speaker is None else TeeSpeech(speaker, console)
+    session = Session(timeline, locale, volume=config.volume, rate_wpm=config.rate_wpm)
+    runner = Runner(session, clock, speech, history)
+    mic = None
+    if speaker is not None:
+        speaker.watch(runner.post)  # a lost speaker pauses the session; its return is announced
+        if has_input_device(config):
+            mic = MicInput(config, locale, runner.post, locale.commands, speaker.playing_text)
+        else:
+            print("voiceguide: no microphone found; type commands instead", file=sys.stderr)
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        runner.post(Quit("interrupted"))
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    if sys.stdin.isatty():
+        print("Type a command and press Enter (for example: pause, skip, it hurts, help). "
+              "Ctrl-C ends the session.", file=sys.stderr)  # fmt: skip
+    read_commands(runner, PhraseMatcher(locale))
+    try:
+        how = runner.run()
+        if speaker is not None:
+            speaker.wait_until_done(timeout=SPEECH_DRAIN_SECONDS)  # the last words matter most
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if mic is not None:
+            mic.close()
+        if speaker is not None:
+            speaker.close()
+        if history is not None:
+            history.close()
+    print(f"voiceguide: {ENDINGS.get(how, how)}", file=sys.stderr)
+    return 0

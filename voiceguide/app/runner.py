@@ -1,0 +1,163 @@
+"""The one loop that owns session state: events in from a queue, actions out to the edges.
+
+Recogniser results, typed commands and timer wake-ups all arrive here, on one thread, so
+the session never needs a lock. Edges (speech, history) are small protocols, so the same
+loop drives the console, the speaker and the tests.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from voiceguide.app.clock import Clock
+from voiceguide.core.actions import (
+    Action,
+    CancelSpeech,
+    CommandHeard,
+    Finish,
+    InputBack,
+    InputLost,
+    LogPain,
+    SetRate,
+    SetVolume,
+    Speak,
+    Tick,
+)
+from voiceguide.core.session import Session
+
+log = logging.getLogger("voiceguide.app.runner")
+
+
+class SpeechSink(Protocol):
+    """Where spoken text goes: a speaker, or the console."""
+
+    def speak(self, text: str) -> None:
+        """Say `text` now, cutting off anything still playing."""
+        ...
+
+    def cancel(self) -> None:
+        """Silence at once."""
+        ...
+
+    def set_volume(self, volume: float) -> None:
+        """Set the output gain (0..1)."""
+        ...
+
+    def set_rate(self, rate_wpm: int) -> None:
+        """Set the speech rate for what is said from now on."""
+        ...
+
+
+class HistorySink(Protocol):
+    """Where the session's record goes."""
+
+    def start_session(self, routine_id: str, routine_title: str) -> int | None:
+        """Record a new session; returns its id (None if it could not be written)."""
+        ...
+
+    def log_pain(
+        self,
+        session_id: int | None,
+        exercise: str,
+        step_index: int,
+        side: str | None,
+        seconds_into_step: float,
+    ) -> None:
+        """Record a pain report."""
+        ...
+
+    def end_session(self, session_id: int | None, how: str) -> None:
+        """Record how the session ended."""
+        ...
+
+
+@dataclass(frozen=True)
+class Quit:
+    """Ask the loop to end the session without speaking (Ctrl-C, SIGTERM)."""
+
+    how: str = "interrupted"
+
+
+class Runner:
+    """Runs one session to its end against real time."""
+
+    def __init__(
+        self,
+        session: Session,
+        clock: Clock,
+        speech: SpeechSink,
+        history: HistorySink | None = None,
+        events: queue.SimpleQueue[object] | None = None,
+        heartbeat: Callable[[], None] | None = None,
+        max_wait_seconds: float = 5.0,
+    ) -> None:
+        self.session = session
+        self.clock = clock
+        self.speech = speech
+        self.history = history
+        # SimpleQueue.put is reentrant, so signal handlers may post Quit safely.
+        self.events: queue.SimpleQueue[object] = (
+            events if events is not None else queue.SimpleQueue()
+        )
+        self.heartbeat = heartbeat  # called on every wake-up (the systemd watchdog ping)
+        self.max_wait_seconds = max_wait_seconds  # wake at least this often, even when paused
+        self.how: str | None = None
+        self._session_id: int | None = None
+
+    def post(self, event: object) -> None:
+        """Hand an event to the loop from any thread."""
+        self.events.put(event)
+
+    def run(self) -> str:
+        """Play the session until it ends; returns how it ended."""
+        routine = self.session.timeline.routine
+        if self.history is not None:
+            self._session_id = self.history.start_session(routine.id, routine.title)
+        self._dispatch(self.session.start(self.clock.now()))
+        while self.how is None:
+            deadline = self.session.next_deadline
+            timeout = self.max_wait_seconds
+            if deadline is not None:
+                timeout = min(timeout, self.clock.real_seconds_until(deadline))
+            try:
+                event = self.events.get(timeout=timeout)
+            except queue.Empty:
+                event = Tick()
+            if self.heartbeat is not None:
+                self.heartbeat()
+            if isinstance(event, Quit):
+                self._dispatch([CancelSpeech(), Finish(event.how)])
+                break
+            if isinstance(event, (Tick, CommandHeard, InputLost, InputBack)):
+                self._dispatch(self.session.handle(event, self.clock.now()))
+        return self.how or "interrupted"
+
+    def _dispatch(self, actions: list[Action]) -> None:
+        for action in actions:
+            match action:
+                case Speak(text=text):
+                    self.speech.speak(text)
+                case CancelSpeech():
+                    self.speech.cancel()
+                case SetVolume(volume=volume):
+                    self.speech.set_volume(volume)
+                case SetRate(rate_wpm=rate):
+                    self.speech.set_rate(rate)
+                case LogPain():
+                    log.warning(
+                        "pain reported: %s, side %s, %.1f s into the step",
+                        action.exercise, action.side or "-", action.seconds_into_step,
+                    )  # fmt: skip
+                    if self.history is not None:
+                        self.history.log_pain(
+                            self._session_id, action.exercise, action.step_index,
+                            action.side, action.seconds_into_step,
+                        )  # fmt: skip
+                case Finish(how=how):
+                    self.how = how
+                    if self.history is not None:
+                        self.history.end_session(self._session_id, how)

@@ -1,0 +1,120 @@
+"""`voiceguide serve`: the long-running mode. Idle listening, then sessions, then idle again."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import signal
+import threading
+import time
+from types import FrameType
+
+from voiceguide.app.clock import ScaledClock
+from voiceguide.app.config import Config
+from voiceguide.app.live_audio import (
+    LogSpeech,
+    TeeSpeech,
+    phrases_to_prepare,
+    prepare_phrases,
+    wait_for_speaker,
+)
+from voiceguide.app.notify import ServiceNotifier
+from voiceguide.app.runner import Quit, Runner
+from voiceguide.content.catalog import load_good_routines
+from voiceguide.content.locales import load_locale
+from voiceguide.core.actions import CommandHeard, Speak
+from voiceguide.core.idle import IdleMode, StartRoutine
+from voiceguide.core.routine import Routine
+from voiceguide.core.session import Session
+from voiceguide.core.timeline import build_timeline, estimate_speech_seconds
+from voiceguide.speech_in.mic import MicInput
+from voiceguide.speech_out.speaker import AudioSpeechOut
+from voiceguide.store.history import History, default_history_path
+
+log = logging.getLogger("voiceguide.app.serve")
+SPEECH_DRAIN_SECONDS = 60.0  # the pain advice is long; let it finish before going idle
+
+
+def serve(config: Config) -> int:
+    """Run until SIGTERM: wait for "start <routine>", run it, and wait again."""
+    notifier = ServiceNotifier()
+    events: queue.SimpleQueue[object] = queue.SimpleQueue()
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+        events.put(Quit("interrupted"))
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, on_signal)
+
+    started = time.monotonic()
+    locale = load_locale(config.locale)
+    routines = load_good_routines(config)
+    idle = IdleMode(routines, locale)
+    notifier.status("opening the speaker")
+    speaker = wait_for_speaker(config, stop)
+    if speaker is None:  # SIGTERM while waiting for a speaker
+        return 0
+    history = History(default_history_path(config.history_db))
+    speaker.watch(events.put)  # while idle the events are ignored; a session acts on them
+    speech = TeeSpeech(speaker, LogSpeech())
+    notifier.status("preparing phrases")
+    prepare_phrases(speaker, phrases_to_prepare(routines, locale, config.rate_wpm), notifier)
+    mic = MicInput(config, locale, events.put, idle.command_table(), speaker.playing_text)
+    try:
+        notifier.ready()
+        notifier.status("ready: waiting for 'start <routine>'")
+        log.info("ready in %.2f s", time.monotonic() - started)
+        speech.speak(locale.prompt("ready"))
+        while True:
+            try:
+                event = events.get(timeout=notifier.ping_seconds / 2)
+            except queue.Empty:
+                event = None
+            notifier.watchdog()
+            if isinstance(event, Quit):
+                break
+            if not isinstance(event, CommandHeard):
+                continue  # input lost/back and stray ticks matter only inside a session
+            for action in idle.handle_text(event.phrase):
+                if isinstance(action, Speak):
+                    speech.speak(action.text)
+                elif isinstance(action, StartRoutine):
+                    how = _run_session(action.routine, config, speech, speaker, mic, events,
+                                       history, notifier)  # fmt: skip
+                    if how == "interrupted":
+                        return 0
+                    mic.set_commands(idle.command_table())
+                    notifier.status("ready: waiting for 'start <routine>'")
+    finally:
+        notifier.stopping()
+        mic.close()
+        speaker.close()
+        history.close()
+    return 0
+
+
+def _run_session(
+    routine: Routine, config: Config, speech: TeeSpeech, speaker: AudioSpeechOut, mic: MicInput,
+    events: queue.SimpleQueue[object], history: History, notifier: ServiceNotifier,
+) -> str:  # fmt: skip
+    locale = load_locale(config.locale)
+    # Planned at the configured rate, as the phrases were prepared: another rate would give
+    # other spoken durations ("three minutes") that are not in the phrase cache.
+    timeline = build_timeline(
+        routine, locale, lambda t: estimate_speech_seconds(t, config.rate_wpm)
+    )
+    speaker.wait_until_done(timeout=10)  # let "Starting …" finish before the welcome
+    mic.set_commands(locale.commands)
+    notifier.status(f"running {routine.id}")
+    session = Session(timeline, locale, volume=speaker.volume, rate_wpm=speaker.rate_wpm)
+    runner = Runner(session, ScaledClock(), speech, history, events, heartbeat=notifier.watchdog,
+                    max_wait_seconds=notifier.ping_seconds / 2)  # fmt: skip
+    speaker.watch(events.put)  # re-posts a loss from idle time, so this session starts paused
+    how = runner.run()
+    log.info("session of %s ended: %s", routine.id, how)
+    deadline = time.monotonic() + SPEECH_DRAIN_SECONDS
+    while time.monotonic() < deadline and not speaker.wait_until_done(timeout=1.0):
+        notifier.watchdog()
+    return how

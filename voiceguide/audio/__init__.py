@@ -1,0 +1,1 @@
+"""Sound devices and the small audio helpers both speech edges share."""

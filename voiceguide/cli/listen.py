@@ -1,0 +1,125 @@
+"""`voiceguide recognize` (WAV files → JSON commands) and `voiceguide listen` (live mic check)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import queue
+import sys
+import time
+import wave
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from voiceguide.app.config import Config
+from voiceguide.content.locales import load_locale
+from voiceguide.errors import UserError
+
+TARGET_RATE_HZ = 16000
+
+
+def _read_wav_16k(path: Path) -> bytes:
+    """Mono 16-bit PCM at 16 kHz from any PCM WAV (mixed down and resampled with soxr)."""
+    import soxr
+
+    try:
+        with wave.open(str(path), "rb") as wav:
+            width, channels, rate = wav.getsampwidth(), wav.getnchannels(), wav.getframerate()
+            frames = wav.readframes(wav.getnframes())
+    except (OSError, EOFError, wave.Error) as exc:
+        raise UserError(f"{path}: not a readable WAV file ({exc})", 2) from None
+    if width != 2:
+        raise UserError(f"{path}: only 16-bit PCM WAV is supported (got {8 * width}-bit)", 2)
+    samples = np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0
+    samples = samples.reshape(-1, channels).mean(axis=1)
+    if rate != TARGET_RATE_HZ:
+        samples = soxr.resample(samples, rate, TARGET_RATE_HZ)
+    return (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes()
+
+
+def _engine(config: Config, language: str, commands: Mapping[str, Sequence[str]]) -> object:
+    from voiceguide.speech_in.engine import create_engine
+    from voiceguide.speech_in.listener import grammar_for
+
+    locale = load_locale(language)
+    model_path = None
+    if config.engine == "vosk":
+        from voiceguide.speech_in.models.install import resolve_vosk_model
+
+        model_path = resolve_vosk_model(config, locale.language)
+    return create_engine(config.engine, locale, grammar_for(commands), model_path)
+
+
+def cmd_recognize(args: argparse.Namespace, config: Config) -> int:
+    """Print one JSON object per file with the commands heard, through the live path."""
+    from voiceguide.speech_in.listener import Listener, idle_command_table, run_stream
+
+    language = args.recognize_locale or config.locale
+    if args.recognize_engine:
+        config = _with_engine(config, args.recognize_engine)
+    locale = load_locale(language)
+    commands: Mapping[str, Sequence[str]] = locale.commands
+    if args.idle:  # what serve listens for between sessions: "start <routine>" and friends
+        from voiceguide.content.catalog import load_good_routines
+
+        commands = idle_command_table(locale, load_good_routines(config))
+    engine = _engine(config, language, commands)
+    for path in args.files:
+        pcm = _read_wav_16k(path)
+        engine.reset()  # type: ignore[attr-defined]
+        heard = run_stream(Listener(engine, locale, commands=commands), pcm)  # type: ignore[arg-type]
+        found = [
+            {key: value for key, value in h.to_json().items() if key != "heard_at"} for h in heard
+        ]
+        print(json.dumps({"file": str(path), "commands": found}, ensure_ascii=False))
+    return 0
+
+
+def _with_engine(config: Config, engine: str) -> Config:
+    import dataclasses
+
+    return dataclasses.replace(config, engine=engine)
+
+
+def cmd_listen(args: argparse.Namespace, config: Config) -> int:
+    """Show live hypotheses and the input level, for setting up a microphone."""
+    from voiceguide.core.actions import CommandHeard, InputBack, InputLost
+    from voiceguide.speech_in.mic import MicInput
+
+    locale = load_locale(config.locale)
+    events: queue.SimpleQueue[object] = queue.SimpleQueue()
+    mic = MicInput(config, locale, events.put, locale.commands, show_levels=True)
+    print("listening; say a command (Ctrl-C to end)", file=sys.stderr)
+    try:
+        while True:
+            try:
+                event = events.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            if isinstance(event, CommandHeard):
+                print(f"{time.strftime('%H:%M:%S')} command: {event.command} ({event.phrase!r})")
+            elif isinstance(event, InputLost):
+                print("microphone lost")
+            elif isinstance(event, InputBack):
+                print("microphone back")
+            sys.stdout.flush()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        mic.close()
+
+
+def add_subcommands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register `recognize` and `listen`."""
+    p = sub.add_parser("recognize", help="print the commands heard in WAV files, as JSON lines")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE.wav")
+    p.add_argument("--engine", dest="recognize_engine", choices=["pocketsphinx", "vosk"])
+    p.add_argument("--locale", dest="recognize_locale", metavar="LANG")
+    p.add_argument(
+        "--idle", action="store_true", help="listen for idle phrases (start <routine>, list ...)"
+    )
+    p.set_defaults(func=cmd_recognize)
+    p = sub.add_parser("listen", help="show live hypotheses and input level (mic set-up)")
+    p.set_defaults(func=cmd_listen)

@@ -1,0 +1,1 @@
+"""Routines and locales on disk: loading, validation, the catalogue and the linter."""

@@ -1,0 +1,44 @@
+"""Loading the bundled locales (voiceguide/locales/<lang>.yaml) into core Locale objects."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+import yaml
+
+from voiceguide.core.locale import COMMANDS, Locale
+from voiceguide.errors import UserError
+
+
+def available_locales() -> list[str]:
+    """Names of the bundled locales."""
+    folder = resources.files("voiceguide") / "locales"
+    return sorted(
+        p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
+    )
+
+
+@cache
+def load_locale(language: str = "en") -> Locale:
+    """Load a bundled locale by language code."""
+    path = resources.files("voiceguide") / "locales" / f"{language}.yaml"
+    if not path.is_file():
+        raise UserError(
+            f"unknown locale '{language}' (available: {', '.join(available_locales())})", 2
+        )
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    missing = [c for c in COMMANDS if c not in data["commands"]]
+    if missing:
+        raise UserError(f"locale '{language}' lacks phrases for: {', '.join(missing)}")
+    return Locale(
+        language=data["language"],
+        commands={k: tuple(v) for k, v in data["commands"].items()},
+        idle_commands={k: tuple(v) for k, v in data.get("idle_commands", {}).items()},
+        prompts=dict(data["prompts"]),
+        prompts_naming_commands=frozenset(data.get("prompts_naming_commands", ())),
+        sides=dict(data["sides"]),
+        units=dict(data["units"]),
+        numbers=tuple(data["numbers"]),
+        asr_fillers=tuple(str(w) for w in data.get("asr_fillers", ()) or ()),
+    )

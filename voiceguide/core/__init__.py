@@ -1,0 +1,1 @@
+"""The pure core: routine model, timeline, session state machine, commands and phrases."""

@@ -1,0 +1,46 @@
+"""Locale data: command phrases, system prompts and number words for one language (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+COMMANDS = (
+    "pain", "stop", "pause", "resume", "skip", "previous", "repeat", "time_left",
+    "whats_next", "help", "louder", "quieter", "slower", "faster",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Locale:
+    """Phrases and prompts for one language."""
+
+    language: str
+    commands: dict[str, tuple[str, ...]]
+    idle_commands: dict[str, tuple[str, ...]]
+    prompts: dict[str, str]
+    prompts_naming_commands: frozenset[str]
+    sides: dict[str, str]
+    units: dict[str, str]
+    numbers: tuple[str, ...]
+    asr_fillers: tuple[str, ...] = ()  # ordinary words that soak up non-command speech
+
+    def prompt(self, key: str, **values: object) -> str:
+        """Return prompt `key` with its {placeholders} filled in."""
+        return self.prompts[key].format(**values)
+
+    def number(self, n: int) -> str:
+        """Spell a whole number; numbers beyond the word list fall back to digits."""
+        return self.numbers[n] if 0 <= n < len(self.numbers) else str(n)
+
+    def duration(self, seconds: float) -> str:
+        """Spell a duration as minutes and seconds, e.g. 'two minutes and ten seconds'."""
+        total = max(0, round(seconds))
+        minutes, secs = divmod(total, 60)
+        parts = []
+        if minutes:
+            unit = self.units["minute"] if minutes == 1 else self.units["minutes"]
+            parts.append(f"{self.number(minutes)} {unit}")
+        if secs or not minutes:
+            unit = self.units["second"] if secs == 1 else self.units["seconds"]
+            parts.append(f"{self.number(secs)} {unit}")
+        return self.units["join"].join(parts)

@@ -1,0 +1,1 @@
+"""Speech input: the microphone, recognition engines and the listener's decisions."""

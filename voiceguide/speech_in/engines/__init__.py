@@ -1,0 +1,1 @@
+"""Recognition engines behind the speech_in.engine.Engine protocol."""

@@ -1,0 +1,1 @@
+"""Speech models: the manifest, download and install."""

@@ -1,0 +1,58 @@
+"""Rejection: decide whether a recognised command phrase is sure enough to act on.
+
+The engine's grammar already sends most non-command speech to its garbage path; these rules
+catch the rest. Thresholds differ by kind of command: missing "it hurts" is worse than a
+stray pain report (which only ends the session early), so safety commands get a lower bar.
+Defaults were tuned on the benchmark's train speakers (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from voiceguide.core.phrases import SAFETY_COMMANDS, PhraseMatch, normalize
+from voiceguide.speech_in.engine import Hypothesis
+
+# Words people wrap around a command; they neither help nor hurt a match.
+CARRIER_WORDS = frozenset({"please", "okay", "ok", "oh", "now", "hey", "um", "uh", "[unk]"})
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Minimum confidence to act, by kind of command and result."""
+
+    final_safety: float = 0.3
+    final_other: float = 0.95
+    partial_safety: float | None = 0.8  # pain and stop may act on a partial this sure
+    partial_other: float | None = None  # other commands wait for the final result
+    # Non-safety commands buried in longer talk ("I'll wait for the bus") are not commands.
+    max_extra_words: int = 1
+
+
+DEFAULT_THRESHOLDS = Thresholds()
+
+
+def extra_words(hypothesis_text: str, match: PhraseMatch) -> int:
+    """How many words the hypothesis has besides the phrase and carrier words."""
+    words = normalize(hypothesis_text)
+    outside = words[: match.start_word] + words[match.end_word :]
+    return sum(1 for w in outside if w not in CARRIER_WORDS)
+
+
+class Rejection:
+    """Accepts or rejects a (hypothesis, matched phrase) pair."""
+
+    def __init__(self, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> None:
+        self.thresholds = thresholds
+
+    def accepts(self, hypothesis: Hypothesis, match: PhraseMatch) -> bool:
+        """True if the command should be acted on."""
+        t = self.thresholds
+        safety = match.command in SAFETY_COMMANDS
+        if hypothesis.is_final:
+            needed: float | None = t.final_safety if safety else t.final_other
+        else:
+            needed = t.partial_safety if safety else t.partial_other
+        if needed is None or hypothesis.confidence < needed:
+            return False
+        return safety or extra_words(hypothesis.text, match) <= t.max_extra_words

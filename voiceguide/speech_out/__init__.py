@@ -1,0 +1,1 @@
+"""Speech output: synthesis, the phrase cache and playback on the speaker."""

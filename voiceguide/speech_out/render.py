@@ -1,0 +1,135 @@
+"""`voiceguide render`: mix a routine's whole timeline into one WAV file, with no real-time wait."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import wave
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from voiceguide.audio.devices import resample
+from voiceguide.errors import UserError
+from voiceguide.speech_out.phrase_cache import PhraseCache, cache_dir_from_config
+from voiceguide.speech_out.synth import Synthesizer, VoiceSettings
+
+CUT_FADE_SECONDS = 0.005  # a cue cut off by the next one fades out this fast, without a click
+MIN_RATE_HZ, MAX_RATE_HZ = 8000, 192000
+
+
+class CueLike(Protocol):
+    """What render needs from a planned cue."""
+
+    at_seconds: float
+    text: str
+
+
+class TimelineLike(Protocol):
+    """What render needs from a timeline."""
+
+    @property
+    def total_seconds(self) -> float: ...
+
+    def cues(self) -> list[CueLike]: ...
+
+    def texts(self) -> set[str]: ...
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """What a render produced."""
+
+    path: Path
+    seconds: float
+    cues: int
+    cut_short: int  # cues still sounding when the next cue (or the end) arrived
+
+
+def mix(
+    placed: Iterable[tuple[float, np.ndarray]], total_seconds: float, sample_rate_hz: int
+) -> tuple[np.ndarray, int]:
+    """Place each (offset, float audio) at its exact frame; a later cue cuts off an earlier one.
+
+    Returns the mixed float32 signal, exactly `total_seconds` long, and how many cues were cut.
+    """
+    total = round(total_seconds * sample_rate_hz)
+    out = np.zeros(total, dtype=np.float32)
+    items = sorted(
+        ((round(at * sample_rate_hz), audio) for at, audio in placed), key=lambda item: item[0]
+    )
+    fade = max(1, round(CUT_FADE_SECONDS * sample_rate_hz))
+    cut = 0
+    for index, (start, audio) in enumerate(items):
+        limit = items[index + 1][0] if index + 1 < len(items) else total
+        limit = min(limit, total)
+        length = min(len(audio), limit - start)
+        if length <= 0:
+            cut += 1
+            continue
+        chunk = audio[:length].astype(np.float32)
+        if length < len(audio):
+            cut += 1
+            ramp = min(fade, length)
+            chunk[-ramp:] *= np.linspace(1.0, 0.0, ramp, dtype=np.float32)
+        out[start : start + length] = chunk
+    return out, cut
+
+
+def write_wav(path: Path, samples: np.ndarray, sample_rate_hz: int) -> None:
+    """Write float samples as 16-bit mono WAV, atomically (a reader never sees half a file)."""
+    pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
+    folder = path.resolve().parent
+    if not folder.is_dir():
+        raise UserError(f"cannot write {path}: folder {folder} does not exist", 2)
+    handle, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as raw, wave.open(raw, "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(sample_rate_hz)
+            wav.writeframes(pcm.tobytes())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def render_timeline(
+    timeline: TimelineLike,
+    cache: PhraseCache,
+    settings: VoiceSettings,
+    sample_rate_hz: int = 22050,
+    progress: bool = False,
+) -> tuple[np.ndarray, int]:
+    """Render every cue (through the phrase cache) and mix the session; returns (audio, cut)."""
+    if not MIN_RATE_HZ <= sample_rate_hz <= MAX_RATE_HZ:
+        raise UserError(f"sample rate must be {MIN_RATE_HZ} to {MAX_RATE_HZ} Hz", 2)
+    cache.prepare(timeline.texts(), settings, progress=progress)
+    audio_by_text: dict[str, np.ndarray] = {}
+    placed = []
+    for cue in timeline.cues():
+        if cue.text not in audio_by_text:
+            pcm = cache.load(cue.text, settings)
+            floats = pcm.samples.astype(np.float32) / 32768.0
+            audio_by_text[cue.text] = resample(floats, pcm.sample_rate_hz, sample_rate_hz)
+        placed.append((cue.at_seconds, audio_by_text[cue.text]))
+    return mix(placed, timeline.total_seconds, sample_rate_hz)
+
+
+def render_routine(
+    config: object, name: str, out_path: Path, sample_rate_hz: int = 22050
+) -> RenderResult:
+    """Plan routine `name` exactly as `voiceguide plan` does and write it as one WAV file."""
+    from voiceguide.content.catalog import timeline_for
+
+    timeline = timeline_for(config, name)  # type: ignore[arg-type]
+    settings = VoiceSettings.from_config(config)
+    with Synthesizer() as synth:
+        cache = PhraseCache(cache_dir_from_config(config), synth)
+        audio, cut = render_timeline(timeline, cache, settings, sample_rate_hz, progress=True)
+    write_wav(out_path, audio, sample_rate_hz)
+    return RenderResult(out_path, len(audio) / sample_rate_hz, len(timeline.cues()), cut)
