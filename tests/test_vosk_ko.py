@@ -13,7 +13,8 @@ import pytest
 import soxr
 
 from voiceguide.content.locales import load_locale
-from voiceguide.core.phrases import SAFETY_COMMANDS, PhraseMatcher
+from voiceguide.core.commands import SAFETY_COMMANDS
+from voiceguide.core.phrases import PhraseMatcher
 from voiceguide.errors import UserError
 from voiceguide.speech_in.engine import Hypothesis
 from voiceguide.speech_in.engines.vosk import (

@@ -7,7 +7,8 @@ from importlib import resources
 
 import yaml
 
-from voiceguide.core.locale import COMMANDS, Locale
+from voiceguide.core.commands import Command
+from voiceguide.core.locale import Locale
 from voiceguide.errors import UserError
 
 
@@ -28,7 +29,7 @@ def load_locale(language: str = "en") -> Locale:
             f"unknown locale '{language}' (available: {', '.join(available_locales())})", 2
         )
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    missing = [c for c in COMMANDS if c not in data["commands"]]
+    missing = [c.value for c in Command if c.value not in data["commands"]]
     if missing:
         raise UserError(f"locale '{language}' lacks phrases for: {', '.join(missing)}")
     return Locale(

@@ -4,11 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-COMMANDS = (
-    "pain", "stop", "pause", "resume", "skip", "previous", "repeat", "time_left",
-    "whats_next", "help", "louder", "quieter", "slower", "faster",
-)  # fmt: skip
-
 
 @dataclass(frozen=True)
 class Locale:

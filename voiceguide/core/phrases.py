@@ -11,11 +11,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from voiceguide.core.commands import PRIORITY
 from voiceguide.core.locale import Locale
-
-# Safety first: when one utterance holds several commands, these win, in this order.
-PRIORITY = ("pain", "stop")
-SAFETY_COMMANDS = frozenset(PRIORITY)
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 

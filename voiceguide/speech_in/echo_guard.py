@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from voiceguide.core.phrases import SAFETY_COMMANDS, PhraseMatch, normalize
+from voiceguide.core.commands import SAFETY_COMMANDS
+from voiceguide.core.phrases import PhraseMatch, normalize
 
 PlayingText = Callable[[], str | None]
 

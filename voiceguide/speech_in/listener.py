@@ -14,9 +14,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from voiceguide.core.commands import SAFETY_COMMANDS
 from voiceguide.core.idle import start_phrase
 from voiceguide.core.locale import Locale
-from voiceguide.core.phrases import SAFETY_COMMANDS, PhraseMatch, PhraseMatcher
+from voiceguide.core.phrases import PhraseMatch, PhraseMatcher
 from voiceguide.speech_in.echo_guard import EchoGuard
 from voiceguide.speech_in.engine import Engine, Hypothesis
 from voiceguide.speech_in.rejection import Rejection

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from voiceguide.core.phrases import SAFETY_COMMANDS, PhraseMatch, normalize
+from voiceguide.core.commands import SAFETY_COMMANDS
+from voiceguide.core.phrases import PhraseMatch, normalize
 from voiceguide.speech_in.engine import Hypothesis
 
 # Words people wrap around a command; they neither help nor hurt a match.
