@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from voiceguide.audio.pcm import SPEECH_RATE_HZ, float_to_pcm16
+
 log = logging.getLogger(__name__)
 
 SPEEX_ECHO_SET_SAMPLING_RATE = 24
@@ -69,7 +71,7 @@ class EchoCanceller:
 
     def __init__(
         self,
-        sample_rate_hz: int = 16000,
+        sample_rate_hz: int = SPEECH_RATE_HZ,
         frame_seconds: float = 0.01,
         filter_seconds: float = 0.2,
         suppress_residual: bool = True,
@@ -150,7 +152,10 @@ class ReferenceBuffer:
     """
 
     def __init__(
-        self, sample_rate_hz: int = 16000, keep_seconds: float = 2.0, lead_seconds: float = 0.05
+        self,
+        sample_rate_hz: int = SPEECH_RATE_HZ,
+        keep_seconds: float = 2.0,
+        lead_seconds: float = 0.05,
     ) -> None:
         self.sample_rate_hz = sample_rate_hz
         self.lead_seconds = lead_seconds
@@ -161,7 +166,7 @@ class ReferenceBuffer:
         self._lock = threading.Lock()
 
     def add(self, block: Any) -> None:
-        """Tap callback: `block` is a voiceguide.playback.PlayedBlock."""
+        """Tap callback: `block` is a voiceguide.speech_out.player.PlayedBlock."""
         import soxr
 
         rate = int(block.sample_rate_hz)
@@ -200,4 +205,4 @@ class ReferenceBuffer:
                 lo, hi = max(0, first), min(len(self._samples), first + n)
                 if hi > lo:
                     out[lo - first : hi - first] = self._samples[lo:hi]
-        return (np.clip(out, -1.0, 1.0) * 32767).astype(np.int16)
+        return float_to_pcm16(out)

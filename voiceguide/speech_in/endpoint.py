@@ -13,6 +13,8 @@ from collections import deque
 
 import numpy as np
 
+from voiceguide.audio.pcm import SPEECH_RATE_HZ, pcm16_to_float
+
 BAND_HZ = (250.0, 3500.0)
 FFT_SIZE = 256
 
@@ -26,7 +28,7 @@ class NoiseFloorVad:
         min_dbfs: float = -55.0,
         floor_seconds: float = 3.0,
         floor_percentile: float = 10.0,
-        sample_rate_hz: int = 16000,
+        sample_rate_hz: int = SPEECH_RATE_HZ,
         frames_per_second: int = 100,
     ) -> None:
         self.margin_db = margin_db
@@ -48,7 +50,7 @@ class NoiseFloorVad:
 
     def levels(self, frames: np.ndarray) -> np.ndarray:
         """Band level in dBFS of each row of `frames` (n x samples-per-frame, int16)."""
-        x = frames.astype(np.float32) / 32768.0 * self._window
+        x = pcm16_to_float(frames) * self._window
         spectrum = np.fft.rfft(x, FFT_SIZE, axis=1)
         power = (np.abs(spectrum[:, self._band]) ** 2).sum(axis=1) * self._norm
         return 10.0 * np.log10(power + 1e-12)
