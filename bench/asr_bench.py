@@ -29,7 +29,8 @@ import numpy as np
 from bench import corpus
 from voiceguide.content.locales import load_locale
 from voiceguide.speech_in.echo_guard import EchoGuard
-from voiceguide.speech_in.engine import Hypothesis, create_engine
+from voiceguide.speech_in.engine import Hypothesis
+from voiceguide.speech_in.factory import create_engine
 from voiceguide.speech_in.listener import Listener, grammar_for, run_stream
 from voiceguide.speech_in.rejection import DEFAULT_THRESHOLDS, Rejection, Thresholds
 from voiceguide.speech_out.synth import read_wav

@@ -33,7 +33,7 @@ from audio_room import AudioRoom, envelope
 
 from bench.figures import emit
 from voiceguide.app.config import Config
-from voiceguide.content.catalog import timeline_for
+from voiceguide.app.plans import timeline_for
 from voiceguide.speech_out.speaker import AudioSpeechOut
 
 RECORD_RATE = 16000
@@ -48,9 +48,9 @@ class TimedSpeech:
         self.speech = speech
         self.calls: list[tuple[float, str]] = []
 
-    def speak(self, text: str) -> None:
+    def speak(self, text: str, kind: str = "prompt") -> None:
         self.calls.append((time.monotonic(), text))
-        self.speech.speak(text)
+        self.speech.speak(text, kind)
 
     def cancel(self) -> None:
         self.speech.cancel()
@@ -65,19 +65,18 @@ class TimedSpeech:
 def _run_runner(config: Config, routine: str, speech: TimedSpeech, limit: float | None) -> float:
     """Play the routine with the real Session and Runner; returns the clock origin."""
     from voiceguide.app.clock import ScaledClock
-    from voiceguide.app.runner import Quit, Runner
+    from voiceguide.app.runner import Quit
+    from voiceguide.app.wiring import session_runner
     from voiceguide.content.locales import load_locale
-    from voiceguide.core.session import Session
+    from voiceguide.core.commands import Ending
 
     timeline = timeline_for(config, routine)
-    session = Session(
-        timeline, load_locale(config.locale), volume=config.volume, rate_wpm=config.rate_wpm
-    )
     clock = ScaledClock(1.0)
     origin = time.monotonic() - clock.now()
-    runner = Runner(session, clock, speech)  # type: ignore[arg-type]
+    runner = session_runner(timeline, load_locale(config.locale), clock, speech, None,
+                            volume=config.volume, rate_wpm=config.rate_wpm)  # fmt: skip
     if limit is not None:
-        threading.Timer(limit, lambda: runner.post(Quit("stopped"))).start()
+        threading.Timer(limit, lambda: runner.post(Quit(Ending.STOPPED))).start()
     runner.run()
     return origin
 
@@ -142,7 +141,7 @@ def measure(routine: str, driver: str, limit: float | None) -> dict[str, object]
     try:
         timeline = timeline_for(config, routine)
         cues = [(c.at_seconds, c.text) for c in timeline.cues()]
-        speech = AudioSpeechOut(config)
+        speech = AudioSpeechOut(config.speaker_settings())
         speech.prepare(timeline.texts(), progress=False)
         time.sleep(2.0)  # let the output stream's sample clock settle
         timed = TimedSpeech(speech)

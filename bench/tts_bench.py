@@ -20,18 +20,20 @@ import numpy as np
 
 from bench.figures import emit
 from voiceguide.app.config import Config
-from voiceguide.content.catalog import load_good_routines, timeline_for
+from voiceguide.app.plans import timeline_for
+from voiceguide.content.catalog import load_good_routines
 from voiceguide.content.locales import load_locale
+from voiceguide.core.speech_texts import session_texts
 from voiceguide.core.timeline import estimate_speech_seconds
-from voiceguide.speech_out.phrase_cache import PhraseCache, session_phrases
-from voiceguide.speech_out.synth import Synthesizer, VoiceSettings
+from voiceguide.speech_out.phrase_cache import PhraseCache
+from voiceguide.speech_out.synth import Synthesizer
 
 
 def bench_routine(config: Config, routine_id: str, cache_dir: Path) -> dict[str, object]:
     """Cold and warm prepare for one routine, plus speech-length checks."""
     timeline = timeline_for(config, routine_id)
-    texts = session_phrases(timeline, load_locale(config.locale))
-    settings = VoiceSettings.from_config(config)
+    texts = session_texts([timeline.routine], load_locale(config.locale), config.rate_wpm)
+    settings = config.voice_settings()
     started = time.monotonic()
     with Synthesizer() as synth:
         synth.engine_version  # noqa: B018 - start the worker before timing the renders
@@ -68,7 +70,7 @@ def main() -> int:
     args = parser.parse_args()
     config = Config()
     rows = []
-    for routine in load_good_routines(config):
+    for routine in load_good_routines(config.routines_folder()):
         with tempfile.TemporaryDirectory(prefix="voiceguide-tts-bench-") as tmp:
             rows.append(bench_routine(config, routine.id, Path(tmp)))
     return emit(rows, args.json)

@@ -282,19 +282,19 @@ def test_hung_synth_worker_is_killed_by_the_watchdog_and_replaced(
 def _warm_cache(tmp_path: Path) -> tuple[list[Path], list[Path]]:
     """Render quick-reset's phrases as a run would; returns (first spoken files, all files)."""
     from voiceguide.app.config import Config
-    from voiceguide.app.live_audio import phrases_to_prepare
     from voiceguide.content.loader import default_routines_dir, find_routine, load_routines
     from voiceguide.content.locales import load_locale
+    from voiceguide.core.speech_texts import session_texts
     from voiceguide.core.timeline import build_timeline, estimate_speech_seconds
     from voiceguide.speech_out.phrase_cache import PhraseCache
-    from voiceguide.speech_out.synth import Synthesizer, VoiceSettings
+    from voiceguide.speech_out.synth import Synthesizer
 
     locale = load_locale("en")
     routine = find_routine("quick-reset", load_routines(default_routines_dir())[0])
-    settings = VoiceSettings.from_config(Config(rate_wpm=RATE_WPM))
+    settings = Config(rate_wpm=RATE_WPM).voice_settings()
     with Synthesizer() as synth:
         cache = PhraseCache(tmp_path / "cache" / "phrases", synth)
-        cache.prepare(phrases_to_prepare([routine], locale, RATE_WPM), settings, progress=False)
+        cache.prepare(session_texts([routine], locale, RATE_WPM), settings, progress=False)
         plan = build_timeline(routine, locale, lambda t: estimate_speech_seconds(t, RATE_WPM))
         first = [cache.path_for(cue.text, settings) for cue in plan.cues()[:3]]
     return first, sorted(cache.directory.glob("*.wav"))
@@ -536,11 +536,12 @@ def test_crashed_recogniser_is_restarted_and_hears_it_hurts_in_the_room(
     from voiceguide.app.config import Config
     from voiceguide.content.locales import load_locale
     from voiceguide.core.actions import CommandHeard
+    from voiceguide.speech_in import factory
     from voiceguide.speech_in import mic as mic_input
     from voiceguide.speech_in.engine import Engine, Hypothesis
 
     hurts = say_wav("ow, that hurts", tmp_path / "hurts.wav")
-    real_create = mic_input.create_engine
+    real_create = factory.create_engine
     made: list[Engine] = []
 
     class CrashesOnce:
@@ -568,12 +569,12 @@ def test_crashed_recogniser_is_restarted_and_hears_it_hurts_in_the_room(
         made.append(CrashesOnce(engine) if not made else engine)
         return made[-1]
 
-    monkeypatch.setattr(mic_input, "create_engine", create_engine)
+    monkeypatch.setattr(factory, "create_engine", create_engine)
     caplog.set_level("INFO", logger="voiceguide.mic")
     events: queue.Queue[object] = queue.Queue()
     locale = load_locale("en")
     config = Config(input_device=alsa_device("room.monitor"))
-    mic = mic_input.MicInput(config, locale, events.put, locale.commands)
+    mic = mic_input.MicInput(config.listen_settings(), locale, events.put, locale.commands)
     try:
         deadline = time.monotonic() + 15
         while "speech recognition restarted" not in caplog.text:

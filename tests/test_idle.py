@@ -9,7 +9,6 @@ from voiceguide.content.loader import load_routines
 from voiceguide.content.locales import load_locale
 from voiceguide.core.actions import Speak
 from voiceguide.core.idle import IdleMode, StartRoutine
-from voiceguide.speech_in.listener import idle_command_table
 
 ROOT = Path(__file__).resolve().parents[1]
 ROUTINES, _ = load_routines(ROOT / "routines")
@@ -72,4 +71,4 @@ def test_a_locale_can_put_the_routine_name_before_the_start_word() -> None:
         assert idle.handle_text(heard)[-1] == StartRoutine(quick)
     assert "Quick reset 시작" in idle.command_table()["start:quick-reset"]
     assert idle.handle_text("자동차 시작") == [Speak("Sorry, I don't know that routine.", "prompt")]
-    assert idle_command_table(locale, ROUTINES)["start"][0].endswith(" 시작")
+    assert idle.command_table()["start:quick-reset"][0].endswith(" 시작")

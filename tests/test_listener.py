@@ -9,13 +9,13 @@ from __future__ import annotations
 import numpy as np
 
 from voiceguide.content.locales import load_locale
+from voiceguide.core.idle import IdleMode
 from voiceguide.speech_in.endpoint import NoiseFloorVad
 from voiceguide.speech_in.engine import Hypothesis
 from voiceguide.speech_in.listener import (
     HeardCommand,
     Listener,
     grammar_for,
-    idle_command_table,
     run_stream,
 )
 from voiceguide.speech_in.rejection import Rejection, Thresholds
@@ -151,18 +151,21 @@ def test_hypotheses_are_shown_to_a_watcher() -> None:
 
 def test_idle_mode_listens_for_start_phrases_and_lists() -> None:
     class Routine:
+        id = "morning-mobility"
         aliases = ("morning stretch",)
         title = "Morning mobility"
 
     locale = load_locale("en")
-    table = idle_command_table(locale, [Routine()])
-    assert "start morning stretch" in table["start"]
-    assert "begin the morning mobility" in table["start"]
+    table = IdleMode([Routine()], locale).command_table()  # type: ignore[list-item]
+    assert "start morning stretch" in table["start:morning-mobility"]
+    assert "begin the Morning mobility" in table["start:morning-mobility"]
     assert "list routines" in table["list_routines"]
     script = [[hyp("start morning stretch", True, 1.0, 2.0, 0.97)]]
     listener = Listener(ScriptedEngine(script), locale, commands=table)
     heard = listener.feed(CHUNK)
-    assert [(h.command, h.text) for h in heard] == [("start", "start morning stretch")]
+    assert [(h.command, h.text) for h in heard] == [
+        ("start:morning-mobility", "start morning stretch")
+    ]
     assert "list routines" in grammar_for(table)
 
 

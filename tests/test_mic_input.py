@@ -21,6 +21,7 @@ from voiceguide.app.config import Config
 from voiceguide.content.locales import load_locale
 from voiceguide.core.actions import CommandHeard
 from voiceguide.core.locale import Locale
+from voiceguide.speech_in import factory
 from voiceguide.speech_in import mic as mic_input
 from voiceguide.speech_in.engine import Hypothesis
 from voiceguide.speech_in.mic import MicInput
@@ -101,7 +102,7 @@ def install_engines(
         made.append(Engine(behaviour))
         return made[-1]
 
-    monkeypatch.setattr(mic_input, "create_engine", create_engine)
+    monkeypatch.setattr(factory, "create_engine", create_engine)
     return made
 
 
@@ -116,7 +117,7 @@ def mic_events() -> Iterator[tuple[list[MicInput], queue.Queue[object]]]:
 
 def start_mic(mics: list[MicInput], events: queue.Queue[object]) -> MicInput:
     locale = load_locale("en")
-    mic = MicInput(Config(), locale, events.put, locale.commands)
+    mic = MicInput(Config().listen_settings(), locale, events.put, locale.commands)
     mics.append(mic)
     return mic
 
@@ -195,13 +196,13 @@ def test_a_restarted_recogniser_keeps_the_current_command_table(
 ) -> None:
     grammars: list[list[str]] = []
     engines = install_engines(monkeypatch, [hears_it_hurts, crash_on_third, hears_it_hurts])
-    create = mic_input.create_engine
+    create = factory.create_engine
 
     def recording(name: str, locale: Locale, grammar: list[str], model: Path | None) -> Engine:
         grammars.append(grammar)
         return create(name, locale, grammar, model)
 
-    monkeypatch.setattr(mic_input, "create_engine", recording)
+    monkeypatch.setattr(factory, "create_engine", recording)
     mic = start_mic(*mic_events)
     mic.set_commands({"pain": ["it hurts"], "stop": ["stop"]})
     assert wait_for_command(mic_events[1]).command == "pain"

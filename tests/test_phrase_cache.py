@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from voiceguide.speech_out.phrase_cache import PhraseCache, cache_dir_from_config, is_intact
+from voiceguide.app.config import Config
+from voiceguide.speech_out.phrase_cache import PhraseCache, is_intact
+from voiceguide.speech_out.settings import SpeakerSettings
 from voiceguide.speech_out.synth import Synthesizer, VoiceSettings
 
 TEXTS = ["Halfway there.", "five", "four", "And gently release."]
@@ -73,8 +75,5 @@ def test_damaged_entry_is_detected_and_rendered_again(cache: PhraseCache, damage
 
 
 def test_cache_folder_comes_from_config(tmp_path: Path) -> None:
-    class Config:
-        cache_dir = tmp_path
-
-    assert cache_dir_from_config(Config()) == tmp_path / "phrases"
-    assert cache_dir_from_config(object()).name == "phrases"
+    assert Config(cache_dir=tmp_path).speaker_settings().phrase_dir == tmp_path / "phrases"
+    assert SpeakerSettings().phrase_dir.name == "phrases"

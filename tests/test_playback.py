@@ -15,7 +15,7 @@ from audio_room import AudioRoom, rms_db, sound_spans
 
 from voiceguide.app.config import Config
 from voiceguide.speech_out.player import PlayedBlock
-from voiceguide.speech_out.speaker import AudioSpeechOut, open_speech_out
+from voiceguide.speech_out.speaker import AudioSpeechOut, open_speaker
 
 pytestmark = pytest.mark.audio
 
@@ -33,7 +33,7 @@ def _config(tmp_path: Path, **overrides: object) -> Config:
 
 @pytest.fixture
 def speech(audio_room: AudioRoom, tmp_path: Path) -> Iterator[AudioSpeechOut]:
-    out = open_speech_out(_config(tmp_path))
+    out = open_speaker(_config(tmp_path).speaker_settings())
     out.prepare([LONG, SHORT], progress=False)
     time.sleep(0.3)  # let the stream's sample clock settle
     yield out
@@ -90,7 +90,8 @@ def test_volume_change_shows_in_rms(speech: AudioSpeechOut, audio_room: AudioRoo
 def test_new_phrase_cuts_off_the_old_one(audio_room: AudioRoom, tmp_path: Path) -> None:
     finished: list[tuple[str, bool]] = []
     speech = AudioSpeechOut(
-        _config(tmp_path), on_finished=lambda text, done: finished.append((text, done))
+        _config(tmp_path).speaker_settings(),
+        on_finished=lambda text, done: finished.append((text, done)),
     )
     try:
         speech.prepare([LONG, SHORT], progress=False)
@@ -127,7 +128,9 @@ def test_phrases_are_resampled_for_44k_and_48k_devices(
     rate_hz: int | None,
     sink: str,
 ) -> None:
-    speech = open_speech_out(_config(tmp_path, output_device=device, output_rate_hz=rate_hz))
+    speech = open_speaker(
+        _config(tmp_path, output_device=device, output_rate_hz=rate_hz).speaker_settings()
+    )
     try:
         expected_rate = rate_hz or 44100
         assert speech.sample_rate_hz == expected_rate
@@ -154,7 +157,7 @@ def test_refused_sample_rate_falls_back_to_one_the_device_accepts(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="voiceguide.speech_out.player"):
-        speech = open_speech_out(_config(tmp_path, output_rate_hz=1_000_000))
+        speech = open_speaker(_config(tmp_path, output_rate_hz=1_000_000).speaker_settings())
     try:
         assert speech.sample_rate_hz == 44100  # the device's own default, tried next
         assert any("refused 1000000 Hz" in r.message for r in caplog.records)

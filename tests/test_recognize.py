@@ -16,7 +16,7 @@ import soxr
 
 from voiceguide.content.locales import load_locale
 from voiceguide.errors import UserError
-from voiceguide.speech_in.engine import create_engine
+from voiceguide.speech_in.factory import create_engine
 from voiceguide.speech_in.listener import HeardCommand, Listener, grammar_for, run_stream
 
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
@@ -138,9 +138,10 @@ def test_recognize_idle_hears_start_and_the_routine_name(tmp_path: Path) -> None
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout.strip())
-    # Idle mode has no "pause": only the start phrase, with the routine's name, is heard.
+    # Idle mode has no "pause": only the start phrase, with the routine's name, is heard. The
+    # command names the routine, from the same idle table serve listens with.
     assert [(c["command"], c["phrase"]) for c in record["commands"]] == [
-        ("start", "start gentle back")
+        ("start:gentle-back", "start gentle back")
     ]
 
 

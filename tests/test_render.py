@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from voiceguide.app.config import Config
+from voiceguide.app.plans import timeline_for
 from voiceguide.cli.speech import cmd_render
-from voiceguide.content.catalog import timeline_for
 from voiceguide.errors import UserError
 from voiceguide.speech_out.render import mix, write_wav
 

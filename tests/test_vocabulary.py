@@ -6,6 +6,7 @@ import pytest
 
 from voiceguide.content.loader import default_routines_dir, load_routines
 from voiceguide.content.locales import load_locale
+from voiceguide.core.idle import IdleMode
 from voiceguide.errors import UserError
 from voiceguide.speech_in.engines.pocketsphinx import (
     PocketsphinxEngine,
@@ -13,7 +14,7 @@ from voiceguide.speech_in.engines.pocketsphinx import (
     missing_words,
     missing_words_message,
 )
-from voiceguide.speech_in.listener import grammar_for, idle_command_table
+from voiceguide.speech_in.listener import grammar_for
 
 
 def test_every_english_command_phrase_is_in_the_dictionary() -> None:
@@ -24,7 +25,7 @@ def test_every_english_command_phrase_is_in_the_dictionary() -> None:
 def test_every_idle_phrase_of_the_bundled_routines_is_in_the_dictionary() -> None:
     routines, problems = load_routines(default_routines_dir())
     assert routines and not problems
-    table = idle_command_table(load_locale("en"), routines)
+    table = IdleMode(routines, load_locale("en")).command_table()
     assert missing_words(grammar_for(table)) == {}
 
 

@@ -12,8 +12,12 @@ import jsonschema
 import platformdirs
 import yaml
 
+from voiceguide.content.loader import default_routines_dir
 from voiceguide.content.locales import available_locales
 from voiceguide.errors import UserError
+from voiceguide.speech_in.settings import ListenSettings, ModelSettings
+from voiceguide.speech_out.settings import SpeakerSettings
+from voiceguide.speech_out.synth import VoiceSettings
 
 CONFIG_ENV = "VOICEGUIDE_CONFIG"
 HISTORY_ENV = "VOICEGUIDE_HISTORY"
@@ -45,6 +49,35 @@ class Config:
     engine: str = "pocketsphinx"
     vosk_model: str | None = None  # model name from models/manifest.yaml, or a directory
     log_level: str = "info"
+
+    def routines_folder(self) -> Path:
+        """The routines folder: `routines_dir` ($VOICEGUIDE_ROUTINES feeds it), else the bundled one."""
+        return Path(self.routines_dir) if self.routines_dir else default_routines_dir()
+
+    # ---- the typed settings each edge takes (edges never see the whole Config) --------------
+    def voice_settings(self) -> VoiceSettings:
+        """How phrases are spoken."""
+        return VoiceSettings(voice=self.voice, rate_wpm=self.rate_wpm, pitch=self.pitch)
+
+    def speaker_settings(self) -> SpeakerSettings:
+        """Speech output: voice, phrase cache folder and output device."""
+        return SpeakerSettings(
+            voice=self.voice_settings(),
+            phrase_dir=Path(self.cache_dir) / "phrases",
+            output_device=self.output_device,
+            output_rate_hz=self.output_rate_hz,
+            volume=self.volume,
+        )
+
+    def model_settings(self) -> ModelSettings:
+        """Where speech models live, and which Vosk model is chosen."""
+        return ModelSettings(models_dir=self.models_dir, vosk_model=self.vosk_model)
+
+    def listen_settings(self) -> ListenSettings:
+        """Speech input: engine, microphone and models."""
+        return ListenSettings(
+            engine=self.engine, input_device=self.input_device, models=self.model_settings()
+        )
 
 
 # `expect` is our own keyword (jsonschema ignores unknown ones): it words the one-line error.

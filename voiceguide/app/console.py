@@ -32,7 +32,7 @@ class ConsoleSpeech:
             print(f"[{format_offset(self.clock.now() - self._origin)}] {line}", file=self.out)
             self.out.flush()
 
-    def speak(self, text: str) -> None:
+    def speak(self, text: str, kind: str = "prompt") -> None:
         """Print the line with its session timestamp."""
         self._print(text)
 

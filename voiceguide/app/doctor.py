@@ -107,12 +107,12 @@ def check_mic_level(config: Config) -> list[Check]:
 
 def check_speaker(config: Config) -> list[Check]:
     """Say a test phrase; where a mic exists, record it back to estimate the echo level."""
-    from voiceguide.speech_out.speaker import open_speech_out
+    from voiceguide.speech_out.speaker import open_speaker
 
     if not _has_device(config, "output"):
         return []
     try:
-        speaker = open_speech_out(config)
+        speaker = open_speaker(config.speaker_settings())
     except UserError as exc:
         return [Check("speaker", False, str(exc), "plug in a speaker or set output_device")]
     try:
@@ -141,18 +141,12 @@ def check_speaker(config: Config) -> list[Check]:
 
 def check_engine(config: Config) -> list[Check]:
     """The speech engine loads, with its model, and knows every command word."""
-    from voiceguide.speech_in.engine import create_engine
-    from voiceguide.speech_in.listener import grammar_for
+    from voiceguide.speech_in.factory import open_listener
 
     locale = load_locale(config.locale)
-    model_path = None
     started = time.monotonic()
     try:
-        if config.engine == "vosk":
-            from voiceguide.speech_in.models.install import resolve_vosk_model
-
-            model_path = resolve_vosk_model(config, locale.language)
-        create_engine(config.engine, locale, grammar_for(locale.commands), model_path)
+        open_listener(config.listen_settings(), locale, locale.commands)
     except UserError as exc:
         fix = ("install a model: voiceguide models install NAME" if config.engine == "vosk"
                else "reinstall: pip install --force-reinstall pocketsphinx")  # fmt: skip
@@ -164,10 +158,9 @@ def check_engine(config: Config) -> list[Check]:
 
 def check_routines(config: Config) -> list[Check]:
     """Every routine file lints clean."""
-    from voiceguide.content.catalog import routines_dir
     from voiceguide.content.lint import lint_paths
 
-    folder = routines_dir(config)
+    folder = config.routines_folder()
     problems = lint_paths(None, folder)
     if problems:
         return [Check("routines", False, f"{len(problems)} problem(s), first: {problems[0]}",

@@ -9,27 +9,28 @@ from types import FrameType
 from voiceguide.app.clock import ScaledClock
 from voiceguide.app.config import Config
 from voiceguide.app.console import ConsoleSpeech, read_commands
-from voiceguide.app.live_audio import (
-    TeeSpeech,
+from voiceguide.app.plans import timeline_for
+from voiceguide.app.ports import SpeechSink
+from voiceguide.app.runner import Quit
+from voiceguide.app.speech_sinks import TeeSpeech
+from voiceguide.app.wiring import (
     has_input_device,
+    open_microphone,
     open_speaker_or_none,
-    phrases_to_prepare,
     prepare_phrases,
+    session_runner,
 )
-from voiceguide.app.runner import Quit, Runner, SpeechSink
-from voiceguide.content.catalog import timeline_for
 from voiceguide.content.locales import load_locale
+from voiceguide.core.commands import Ending
 from voiceguide.core.phrases import PhraseMatcher
-from voiceguide.core.session import Session
-from voiceguide.speech_in.mic import MicInput
 from voiceguide.store.history import History, default_history_path
 
 SPEECH_DRAIN_SECONDS = 60.0
 ENDINGS = {
-    "completed": "Routine complete.",
-    "stopped": "Session stopped.",
-    "pain": "Session ended after a pain report. Please take care.",
-    "interrupted": "Session interrupted.",
+    Ending.COMPLETED: "Routine complete.",
+    Ending.STOPPED: "Session stopped.",
+    Ending.PAIN: "Session ended after a pain report. Please take care.",
+    Ending.INTERRUPTED: "Session interrupted.",
 }
 
 
@@ -41,24 +42,23 @@ def run_routine(config: Config, name: str, *, text: bool, speed: float, keep_his
     if not text:
         speaker = open_speaker_or_none(config)  # logs why, when it falls back to the console
         if speaker is not None:
-            prepare_phrases(speaker, phrases_to_prepare([timeline.routine], locale,
-                                                        config.rate_wpm))  # fmt: skip
+            prepare_phrases(speaker, [timeline.routine], locale, config.rate_wpm)
     history = History(default_history_path(config.history_db)) if keep_history else None
     clock = ScaledClock(speed)  # made last, so printed offsets start at zero
     console = ConsoleSpeech(clock)
     speech: SpeechSink = console if speaker is None else TeeSpeech(speaker, console)
-    session = Session(timeline, locale, volume=config.volume, rate_wpm=config.rate_wpm)
-    runner = Runner(session, clock, speech, history)
+    runner = session_runner(timeline, locale, clock, speech, history,
+                            volume=config.volume, rate_wpm=config.rate_wpm)  # fmt: skip
     mic = None
     if speaker is not None:
         speaker.watch(runner.post)  # a lost speaker pauses the session; its return is announced
         if has_input_device(config):
-            mic = MicInput(config, locale, runner.post, locale.commands, speaker.playing_text)
+            mic = open_microphone(config, locale, runner.post, locale.commands, speaker)
         else:
             print("voiceguide: no microphone found; type commands instead", file=sys.stderr)
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
-        runner.post(Quit("interrupted"))
+        runner.post(Quit(Ending.INTERRUPTED))
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     if sys.stdin.isatty():

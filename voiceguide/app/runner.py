@@ -1,8 +1,8 @@
 """The one loop that owns session state: events in from a queue, actions out to the edges.
 
 Recogniser results, typed commands and timer wake-ups all arrive here, on one thread, so
-the session never needs a lock. Edges (speech, history) are small protocols, so the same
-loop drives the console, the speaker and the tests.
+the session never needs a lock. Edges (speech, history) are small protocols (app.ports), so
+the same loop drives the console, the speaker and the tests.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import logging
 import queue
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 from voiceguide.app.clock import Clock
+from voiceguide.app.ports import HistorySink, SpeechSink
 from voiceguide.core.actions import (
     Action,
     CancelSpeech,
@@ -27,59 +27,17 @@ from voiceguide.core.actions import (
     Speak,
     Tick,
 )
+from voiceguide.core.commands import Ending
 from voiceguide.core.session import Session
 
 log = logging.getLogger("voiceguide.app.runner")
-
-
-class SpeechSink(Protocol):
-    """Where spoken text goes: a speaker, or the console."""
-
-    def speak(self, text: str) -> None:
-        """Say `text` now, cutting off anything still playing."""
-        ...
-
-    def cancel(self) -> None:
-        """Silence at once."""
-        ...
-
-    def set_volume(self, volume: float) -> None:
-        """Set the output gain (0..1)."""
-        ...
-
-    def set_rate(self, rate_wpm: int) -> None:
-        """Set the speech rate for what is said from now on."""
-        ...
-
-
-class HistorySink(Protocol):
-    """Where the session's record goes."""
-
-    def start_session(self, routine_id: str, routine_title: str) -> int | None:
-        """Record a new session; returns its id (None if it could not be written)."""
-        ...
-
-    def log_pain(
-        self,
-        session_id: int | None,
-        exercise: str,
-        step_index: int,
-        side: str | None,
-        seconds_into_step: float,
-    ) -> None:
-        """Record a pain report."""
-        ...
-
-    def end_session(self, session_id: int | None, how: str) -> None:
-        """Record how the session ended."""
-        ...
 
 
 @dataclass(frozen=True)
 class Quit:
     """Ask the loop to end the session without speaking (Ctrl-C, SIGTERM)."""
 
-    how: str = "interrupted"
+    how: Ending = Ending.INTERRUPTED
 
 
 class Runner:
@@ -105,14 +63,14 @@ class Runner:
         )
         self.heartbeat = heartbeat  # called on every wake-up (the systemd watchdog ping)
         self.max_wait_seconds = max_wait_seconds  # wake at least this often, even when paused
-        self.how: str | None = None
+        self.how: Ending | None = None
         self._session_id: int | None = None
 
     def post(self, event: object) -> None:
         """Hand an event to the loop from any thread."""
         self.events.put(event)
 
-    def run(self) -> str:
+    def run(self) -> Ending:
         """Play the session until it ends; returns how it ended."""
         routine = self.session.timeline.routine
         if self.history is not None:
@@ -134,13 +92,13 @@ class Runner:
                 break
             if isinstance(event, (Tick, CommandHeard, InputLost, InputBack)):
                 self._dispatch(self.session.handle(event, self.clock.now()))
-        return self.how or "interrupted"
+        return self.how or Ending.INTERRUPTED
 
     def _dispatch(self, actions: list[Action]) -> None:
         for action in actions:
             match action:
-                case Speak(text=text):
-                    self.speech.speak(text)
+                case Speak(text=text, kind=kind):
+                    self.speech.speak(text, kind)
                 case CancelSpeech():
                     self.speech.cancel()
                 case SetVolume(volume=volume):

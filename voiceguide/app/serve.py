@@ -11,27 +11,22 @@ from types import FrameType
 
 from voiceguide.app.clock import ScaledClock
 from voiceguide.app.config import Config
-from voiceguide.app.live_audio import (
-    LogSpeech,
-    TeeSpeech,
-    phrases_to_prepare,
-    prepare_phrases,
-    wait_for_speaker,
-)
 from voiceguide.app.notify import ServiceNotifier
-from voiceguide.app.runner import Quit, Runner
+from voiceguide.app.runner import Quit
+from voiceguide.app.speech_sinks import LogSpeech, TeeSpeech
+from voiceguide.app.wiring import open_microphone, prepare_phrases, session_runner, wait_for_speaker
 from voiceguide.content.catalog import load_good_routines
 from voiceguide.content.locales import load_locale
 from voiceguide.core.actions import CommandHeard, Speak
+from voiceguide.core.commands import Ending
 from voiceguide.core.idle import IdleMode, StartRoutine
 from voiceguide.core.routine import Routine
-from voiceguide.core.session import Session
-from voiceguide.core.timeline import build_timeline, estimate_speech_seconds
+from voiceguide.core.timeline import plan_at_rate
 from voiceguide.speech_in.mic import MicInput
 from voiceguide.speech_out.speaker import AudioSpeechOut
 from voiceguide.store.history import History, default_history_path
 
-log = logging.getLogger("voiceguide.app.serve")
+log = logging.getLogger("voiceguide.serve")
 SPEECH_DRAIN_SECONDS = 60.0  # the pain advice is long; let it finish before going idle
 
 
@@ -43,14 +38,14 @@ def serve(config: Config) -> int:
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
-        events.put(Quit("interrupted"))
+        events.put(Quit(Ending.INTERRUPTED))
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, on_signal)
 
     started = time.monotonic()
     locale = load_locale(config.locale)
-    routines = load_good_routines(config)
+    routines = load_good_routines(config.routines_folder())
     idle = IdleMode(routines, locale)
     notifier.status("opening the speaker")
     speaker = wait_for_speaker(config, stop)
@@ -60,8 +55,8 @@ def serve(config: Config) -> int:
     speaker.watch(events.put)  # while idle the events are ignored; a session acts on them
     speech = TeeSpeech(speaker, LogSpeech())
     notifier.status("preparing phrases")
-    prepare_phrases(speaker, phrases_to_prepare(routines, locale, config.rate_wpm), notifier)
-    mic = MicInput(config, locale, events.put, idle.command_table(), speaker.playing_text)
+    prepare_phrases(speaker, routines, locale, config.rate_wpm, notifier)
+    mic = open_microphone(config, locale, events.put, idle.command_table(), speaker)
     try:
         notifier.ready()
         notifier.status("ready: waiting for 'start <routine>'")
@@ -79,11 +74,11 @@ def serve(config: Config) -> int:
                 continue  # input lost/back and stray ticks matter only inside a session
             for action in idle.handle_text(event.phrase):
                 if isinstance(action, Speak):
-                    speech.speak(action.text)
+                    speech.speak(action.text, action.kind)
                 elif isinstance(action, StartRoutine):
                     how = _run_session(action.routine, config, speech, speaker, mic, events,
                                        history, notifier)  # fmt: skip
-                    if how == "interrupted":
+                    if how is Ending.INTERRUPTED:
                         return 0
                     mic.set_commands(idle.command_table())
                     notifier.status("ready: waiting for 'start <routine>'")
@@ -98,19 +93,17 @@ def serve(config: Config) -> int:
 def _run_session(
     routine: Routine, config: Config, speech: TeeSpeech, speaker: AudioSpeechOut, mic: MicInput,
     events: queue.SimpleQueue[object], history: History, notifier: ServiceNotifier,
-) -> str:  # fmt: skip
+) -> Ending:  # fmt: skip
     locale = load_locale(config.locale)
     # Planned at the configured rate, as the phrases were prepared: another rate would give
     # other spoken durations ("three minutes") that are not in the phrase cache.
-    timeline = build_timeline(
-        routine, locale, lambda t: estimate_speech_seconds(t, config.rate_wpm)
-    )
+    timeline = plan_at_rate(routine, locale, config.rate_wpm)
     speaker.wait_until_done(timeout=10)  # let "Starting …" finish before the welcome
     mic.set_commands(locale.commands)
     notifier.status(f"running {routine.id}")
-    session = Session(timeline, locale, volume=speaker.volume, rate_wpm=speaker.rate_wpm)
-    runner = Runner(session, ScaledClock(), speech, history, events, heartbeat=notifier.watchdog,
-                    max_wait_seconds=notifier.ping_seconds / 2)  # fmt: skip
+    runner = session_runner(timeline, locale, ScaledClock(), speech, history, events=events,
+                            volume=speaker.volume, rate_wpm=speaker.rate_wpm,
+                            notifier=notifier)  # fmt: skip
     speaker.watch(events.put)  # re-posts a loss from idle time, so this session starts paused
     how = runner.run()
     log.info("session of %s ended: %s", routine.id, how)

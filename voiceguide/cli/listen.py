@@ -39,37 +39,26 @@ def _read_wav_16k(path: Path) -> bytes:
     return (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes()
 
 
-def _engine(config: Config, language: str, commands: Mapping[str, Sequence[str]]) -> object:
-    from voiceguide.speech_in.engine import create_engine
-    from voiceguide.speech_in.listener import grammar_for
-
-    locale = load_locale(language)
-    model_path = None
-    if config.engine == "vosk":
-        from voiceguide.speech_in.models.install import resolve_vosk_model
-
-        model_path = resolve_vosk_model(config, locale.language)
-    return create_engine(config.engine, locale, grammar_for(commands), model_path)
-
-
 def cmd_recognize(args: argparse.Namespace, config: Config) -> int:
     """Print one JSON object per file with the commands heard, through the live path."""
-    from voiceguide.speech_in.listener import Listener, idle_command_table, run_stream
+    from voiceguide.speech_in.factory import open_listener
+    from voiceguide.speech_in.listener import run_stream
 
     language = args.recognize_locale or config.locale
     if args.recognize_engine:
         config = _with_engine(config, args.recognize_engine)
     locale = load_locale(language)
     commands: Mapping[str, Sequence[str]] = locale.commands
-    if args.idle:  # what serve listens for between sessions: "start <routine>" and friends
+    if args.idle:  # what serve listens for between sessions: the same table serve uses
         from voiceguide.content.catalog import load_good_routines
+        from voiceguide.core.idle import IdleMode
 
-        commands = idle_command_table(locale, load_good_routines(config))
-    engine = _engine(config, language, commands)
+        commands = IdleMode(load_good_routines(config.routines_folder()), locale).command_table()
+    listener = open_listener(config.listen_settings(), locale, commands)
     for path in args.files:
         pcm = _read_wav_16k(path)
-        engine.reset()  # type: ignore[attr-defined]
-        heard = run_stream(Listener(engine, locale, commands=commands), pcm)  # type: ignore[arg-type]
+        listener.reset()
+        heard = run_stream(listener, pcm)
         found = [
             {key: value for key, value in h.to_json().items() if key != "heard_at"} for h in heard
         ]
@@ -90,7 +79,7 @@ def cmd_listen(args: argparse.Namespace, config: Config) -> int:
 
     locale = load_locale(config.locale)
     events: queue.SimpleQueue[object] = queue.SimpleQueue()
-    mic = MicInput(config, locale, events.put, locale.commands, show_levels=True)
+    mic = MicInput(config.listen_settings(), locale, events.put, locale.commands, show_levels=True)
     print("listening; say a command (Ctrl-C to end)", file=sys.stderr)
     try:
         while True:

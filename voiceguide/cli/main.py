@@ -35,13 +35,13 @@ def _positive_float(text: str) -> float:
 
 
 def _cmd_list(args: argparse.Namespace, config: Config) -> int:
-    from voiceguide.content.catalog import list_routines
+    from voiceguide.cli.routines import list_routines
 
     return list_routines(config)
 
 
 def _cmd_plan(args: argparse.Namespace, config: Config) -> int:
-    from voiceguide.content.catalog import print_plan
+    from voiceguide.cli.routines import print_plan
 
     return print_plan(config, args.routine)
 
@@ -54,10 +54,9 @@ def _cmd_run(args: argparse.Namespace, config: Config) -> int:
 
 
 def _cmd_lint(args: argparse.Namespace, config: Config) -> int:
-    from voiceguide.content.catalog import routines_dir
     from voiceguide.content.lint import run_lint
 
-    return run_lint(args.paths or None, routines_dir(config))
+    return run_lint(args.paths or None, config.routines_folder())
 
 
 def _cmd_history(args: argparse.Namespace, config: Config) -> int:

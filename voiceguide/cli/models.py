@@ -20,7 +20,7 @@ from voiceguide.speech_in.models.install import (
 
 
 def _cmd_list(args: argparse.Namespace, config: Config) -> int:
-    print(format_model_list(load_manifest(args.manifest), config))
+    print(format_model_list(load_manifest(args.manifest), config.model_settings()))
     return 0
 
 
@@ -28,7 +28,7 @@ def _cmd_install(args: argparse.Namespace, config: Config) -> int:
     manifest = load_manifest(args.manifest)
     entry = manifest.get(args.name)
     if not args.force:
-        existing = install_dir(config) / entry.name
+        existing = install_dir(config.model_settings()) / entry.name
         if is_model_dir(existing):
             print(f"{entry.name} is already installed in {existing} (use --force to reinstall)")
             return 0
@@ -40,7 +40,11 @@ def _cmd_install(args: argparse.Namespace, config: Config) -> int:
             )
             return 0
     path = install_model(
-        entry, config, source=args.source, verify=not args.no_verify, force=args.force
+        entry,
+        config.model_settings(),
+        source=args.source,
+        verify=not args.no_verify,
+        force=args.force,
     )
     checked = "" if args.no_verify else ", sha256 checked"
     print(f"installed {entry.name} in {path}{checked}")
@@ -49,9 +53,9 @@ def _cmd_install(args: argparse.Namespace, config: Config) -> int:
 
 def _cmd_verify(args: argparse.Namespace, config: Config) -> int:
     manifest = load_manifest(args.manifest)
-    checks = verify_models(config, manifest, args.names)
+    checks = verify_models(config.model_settings(), manifest, args.names)
     if not checks:
-        print(f"no models installed (models folder: {install_dir(config)})")
+        print(f"no models installed (models folder: {install_dir(config.model_settings())})")
         return 0
     for check in checks:
         status = "ok" if check.ok else "FAILED"

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from voiceguide.app.config import Config
 from voiceguide.errors import UserError
 
 SAY_TIMEOUT_SECONDS = 120.0
@@ -51,14 +52,14 @@ def add_subcommands(subparsers: Any) -> None:
     p.set_defaults(func=cmd_devices)
 
 
-def cmd_say(args: argparse.Namespace, config: object) -> int:
+def cmd_say(args: argparse.Namespace, config: Config) -> int:
     """Speak the text and wait until it has been heard."""
-    from voiceguide.speech_out.speaker import open_speech_out
+    from voiceguide.speech_out.speaker import open_speaker
 
     text = " ".join(args.text).strip()
     if not text:
         raise UserError("nothing to say", 2)
-    speech = open_speech_out(config)
+    speech = open_speaker(config.speaker_settings())
     try:
         speech.speak(text)
         if not speech.wait_until_done(SAY_TIMEOUT_SECONDS):
@@ -68,11 +69,13 @@ def cmd_say(args: argparse.Namespace, config: object) -> int:
     return 0
 
 
-def cmd_render(args: argparse.Namespace, config: object) -> int:
+def cmd_render(args: argparse.Namespace, config: Config) -> int:
     """Write the routine's whole session as a WAV file."""
-    from voiceguide.speech_out.render import render_routine
+    from voiceguide.app.plans import timeline_for
+    from voiceguide.speech_out.render import render_to_file
 
-    result = render_routine(config, args.routine, args.output, args.rate)
+    timeline = timeline_for(config, args.routine)  # planned exactly as `voiceguide plan` shows
+    result = render_to_file(timeline, config.speaker_settings(), args.output, args.rate)
     minutes, seconds = divmod(result.seconds, 60)
     note = f", {result.cut_short} cut short by the next cue" if result.cut_short else ""
     print(f"wrote {result.path}: {int(minutes)}:{seconds:06.3f} at {args.rate} Hz, "
@@ -80,7 +83,7 @@ def cmd_render(args: argparse.Namespace, config: object) -> int:
     return 0
 
 
-def cmd_devices(args: argparse.Namespace, config: object) -> int:
+def cmd_devices(args: argparse.Namespace, config: Config) -> int:
     """List every audio device with its native rate and the common rates it accepts."""
     from voiceguide.audio.devices import (
         COMMON_RATES_HZ,

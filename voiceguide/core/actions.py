@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from voiceguide.core.commands import Ending
+
 Device = Literal["microphone", "speaker"]
 
 
@@ -82,9 +84,9 @@ class LogPain:
 
 @dataclass(frozen=True)
 class Finish:
-    """The session is over. `how` is one of: completed, stopped, pain."""
+    """The session is over, and how."""
 
-    how: str
+    how: Ending
     details: dict[str, object] = field(default_factory=dict)
 
 

@@ -7,6 +7,7 @@ planned end, so timing never drifts however late the caller wakes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
 
 from voiceguide.core.actions import (
@@ -24,6 +25,7 @@ from voiceguide.core.actions import (
     Speak,
     Tick,
 )
+from voiceguide.core.commands import Command, Ending, safety_advice
 from voiceguide.core.locale import Locale
 from voiceguide.core.timeline import Segment, Timeline, about
 
@@ -80,6 +82,23 @@ class Session:
         self._paused_elapsed = 0.0
         self._return_to: int | None = None  # where "repeat" continues after the instructions
         self._missing: list[Device] = []  # devices lost and not yet back, in order of loss
+        # Every command the session obeys, and the method that obeys it.
+        self._handlers: dict[Command, Callable[[float], list[Action]]] = {
+            Command.PAIN: self._on_pain,
+            Command.STOP: self._on_stop,
+            Command.PAUSE: self._on_pause,
+            Command.RESUME: self._on_resume,
+            Command.SKIP: self._on_skip,
+            Command.PREVIOUS: self._on_previous,
+            Command.REPEAT: self._on_repeat,
+            Command.TIME_LEFT: self._on_time_left,
+            Command.WHATS_NEXT: self._on_whats_next,
+            Command.HELP: self._on_help,
+            Command.LOUDER: self._on_louder,
+            Command.QUIETER: self._on_quieter,
+            Command.SLOWER: self._on_slower,
+            Command.FASTER: self._on_faster,
+        }
 
     # ---- public API ------------------------------------------------------------------------
     @property
@@ -114,8 +133,11 @@ class Session:
         if isinstance(event, Tick):
             return [] if self.state is State.PAUSED else self._advance(now)
         if isinstance(event, CommandHeard):
-            handler = getattr(self, f"_on_{event.command}", None)
-            return handler(now) if handler else []
+            try:
+                handler = self._handlers[Command(event.command)]
+            except ValueError:
+                return []  # not a session command (an idle-mode one, say): nothing to do
+            return handler(now)
         if isinstance(event, InputLost):
             return self._on_device_lost(event.device, now)
         if isinstance(event, InputBack):
@@ -174,7 +196,7 @@ class Session:
             target = self._index + 1
         if target >= len(self._segments):
             self.state = State.FINISHED
-            return [Finish("completed")]
+            return [Finish(Ending.COMPLETED)]
         self._enter(target, at)
         return []
 
@@ -231,18 +253,21 @@ class Session:
         step = seg.step_index
         exercise = seg.exercise or {"intro": "(introduction)", "outro": "(closing words)"}[seg.kind]
         log = LogPain(exercise, step, seg.side, round(self._seconds_into_step(now), 3))
-        advice = f"{self.locale.prompt('pain_advice')} {self.locale.prompt('pain_red_flags')}"
         self.state = State.SAFETY_STOPPED
         return [
             CancelSpeech(),
-            Speak(advice, "safety"),
+            Speak(safety_advice(self.locale), "safety"),
             log,
-            Finish("pain", {"exercise": exercise}),
+            Finish(Ending.PAIN, {"exercise": exercise}),
         ]
 
     def _on_stop(self, now: float) -> list[Action]:
         self.state = State.FINISHED
-        return [CancelSpeech(), Speak(self.locale.prompt("goodbye"), "prompt"), Finish("stopped")]
+        return [
+            CancelSpeech(),
+            Speak(self.locale.prompt("goodbye"), "prompt"),
+            Finish(Ending.STOPPED),
+        ]
 
     def _on_pause(self, now: float) -> list[Action]:
         if self.state is State.PAUSED:
@@ -267,7 +292,7 @@ class Session:
         seg = self.segment
         if seg.kind == "outro":
             self.state = State.FINISHED
-            return [CancelSpeech(), Finish("completed")]
+            return [CancelSpeech(), Finish(Ending.COMPLETED)]
         target = self._step_start(0 if seg.kind == "intro" else seg.step_index + 1)
         return self._jump(target, now)
 

@@ -282,3 +282,8 @@ def build_timeline(
     outro = planner.outro()
     intro = planner.intro(sum(s.duration_seconds for s in body) + outro.duration_seconds)
     return Timeline(routine, (intro, *body, outro))
+
+
+def plan_at_rate(routine: Routine, locale: Locale, rate_wpm: int) -> Timeline:
+    """Plan `routine` with every text's length estimated at `rate_wpm`, as the box speaks it."""
+    return build_timeline(routine, locale, lambda text: estimate_speech_seconds(text, rate_wpm))

@@ -12,10 +12,8 @@ import dataclasses
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from voiceguide.core.commands import SAFETY_COMMANDS
-from voiceguide.core.idle import start_phrase
 from voiceguide.core.locale import Locale
 from voiceguide.core.phrases import PhraseMatch, PhraseMatcher
 from voiceguide.speech_in.echo_guard import EchoGuard
@@ -56,19 +54,6 @@ class HeardCommand:
 def grammar_for(commands: Mapping[str, Sequence[str]]) -> list[str]:
     """Every phrase of a command table, once, for an engine's grammar."""
     return list(dict.fromkeys(p for phrases in commands.values() for p in phrases))
-
-
-def idle_command_table(locale: Locale, routines: Sequence[Any]) -> dict[str, list[str]]:
-    """What idle mode listens for: "start <alias or title>", "list routines" and help.
-
-    The heard text goes to voiceguide.idle.IdleMode.handle_text, which finds the routine.
-    """
-    names = list(dict.fromkeys(n.lower() for r in routines for n in (*r.aliases, r.title)))
-    return {
-        "start": [start_phrase(s, n) for s in locale.idle_commands.get("start", ()) for n in names],
-        "list_routines": list(locale.idle_commands.get("list_routines", ())),
-        "help": list(locale.commands.get("help", ())),
-    }
 
 
 class Listener:

@@ -24,12 +24,12 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from voiceguide.app.config import Config
 from voiceguide.core.actions import CommandHeard, InputBack, InputLost
 from voiceguide.core.locale import Locale
-from voiceguide.speech_in.echo_guard import EchoGuard
-from voiceguide.speech_in.engine import Hypothesis, create_engine
-from voiceguide.speech_in.listener import Listener, grammar_for
+from voiceguide.speech_in.engine import Hypothesis
+from voiceguide.speech_in.factory import open_listener
+from voiceguide.speech_in.listener import Listener
+from voiceguide.speech_in.settings import ListenSettings
 
 log = logging.getLogger("voiceguide.mic")
 TARGET_RATE_HZ = 16000
@@ -49,14 +49,14 @@ class MicInput:
 
     def __init__(
         self,
-        config: Config,
+        settings: ListenSettings,
         locale: Locale,
         post: Post,
         commands: Mapping[str, Sequence[str]],
         playing_text: Callable[[], str | None] | None = None,
         show_levels: bool = False,
     ) -> None:
-        self.config = config
+        self.settings = settings
         self.locale = locale
         self.post = post
         self.overflows = 0
@@ -74,15 +74,9 @@ class MicInput:
         self._thread.start()
 
     def _make_listener(self, commands: Mapping[str, Sequence[str]]) -> Listener:
-        model_path = None
-        if self.config.engine == "vosk":
-            from voiceguide.speech_in.models.install import resolve_vosk_model
-
-            model_path = resolve_vosk_model(self.config, self.locale.language)
-        engine = create_engine(self.config.engine, self.locale, grammar_for(commands), model_path)
-        guard = EchoGuard(self._playing_text) if self._playing_text else None
         show = self._print_hypothesis if self._show_levels else None
-        return Listener(engine, self.locale, commands=commands, guard=guard, on_hypothesis=show)
+        return open_listener(self.settings, self.locale, commands,
+                             playing_text=self._playing_text, on_hypothesis=show)  # fmt: skip
 
     @staticmethod
     def _print_hypothesis(hyp: Hypothesis) -> None:
@@ -123,7 +117,7 @@ class MicInput:
         from voiceguide.audio.devices import choose_input_device, import_sounddevice
 
         sd = import_sounddevice()
-        device = choose_input_device(self.config.input_device)
+        device = choose_input_device(self.settings.input_device)
         rate = device.default_sample_rate_hz  # USB mics often refuse 16 kHz; resample instead
         stream = sd.InputStream(device=device.index, samplerate=rate, channels=1,
                                 dtype="float32", blocksize=round(rate * BLOCK_SECONDS),

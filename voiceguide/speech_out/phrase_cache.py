@@ -30,20 +30,6 @@ def default_cache_dir() -> Path:
     return Path(user_cache_dir("voiceguide")) / "phrases"
 
 
-def cache_dir_from_config(config: object) -> Path:
-    """The phrase folder: `phrases` inside the configured cache_dir, else the user cache dir."""
-    configured = getattr(config, "cache_dir", None)
-    return Path(configured) / "phrases" if configured else default_cache_dir()
-
-
-def session_phrases(timeline: object, locale: object) -> set[str]:
-    """What to pre-render before a routine: its timeline's texts plus every fixed prompt."""
-    texts: set[str] = set(timeline.texts())  # type: ignore[attr-defined]
-    prompts: dict[str, str] = locale.prompts  # type: ignore[attr-defined]
-    texts.update(p for p in prompts.values() if "{" not in p)
-    return texts
-
-
 def _seal(wav_bytes: bytes) -> bytes:
     """Append the checksum chunk and fix the RIFF size to cover it."""
     body = wav_bytes[12:]

@@ -14,7 +14,8 @@ import numpy as np
 
 from voiceguide.audio.devices import resample
 from voiceguide.errors import UserError
-from voiceguide.speech_out.phrase_cache import PhraseCache, cache_dir_from_config
+from voiceguide.speech_out.phrase_cache import PhraseCache
+from voiceguide.speech_out.settings import SpeakerSettings
 from voiceguide.speech_out.synth import Synthesizer, VoiceSettings
 
 CUT_FADE_SECONDS = 0.005  # a cue cut off by the next one fades out this fast, without a click
@@ -120,16 +121,12 @@ def render_timeline(
     return mix(placed, timeline.total_seconds, sample_rate_hz)
 
 
-def render_routine(
-    config: object, name: str, out_path: Path, sample_rate_hz: int = 22050
+def render_to_file(
+    timeline: TimelineLike, settings: SpeakerSettings, out_path: Path, sample_rate_hz: int = 22050
 ) -> RenderResult:
-    """Plan routine `name` exactly as `voiceguide plan` does and write it as one WAV file."""
-    from voiceguide.content.catalog import timeline_for
-
-    timeline = timeline_for(config, name)  # type: ignore[arg-type]
-    settings = VoiceSettings.from_config(config)
+    """Render a planned timeline, exactly as it would be spoken, into one WAV file."""
     with Synthesizer() as synth:
-        cache = PhraseCache(cache_dir_from_config(config), synth)
-        audio, cut = render_timeline(timeline, cache, settings, sample_rate_hz, progress=True)
+        cache = PhraseCache(settings.phrase_dir, synth)
+        audio, cut = render_timeline(timeline, cache, settings.voice, sample_rate_hz, progress=True)
     write_wav(out_path, audio, sample_rate_hz)
     return RenderResult(out_path, len(audio) / sample_rate_hz, len(timeline.cues()), cut)

@@ -8,19 +8,15 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
 from voiceguide.audio.devices import AudioDevice, choose_output_device, resample
 from voiceguide.core.actions import InputBack, InputLost
-from voiceguide.speech_out.phrase_cache import (
-    PhraseCache,
-    PrepareStats,
-    cache_dir_from_config,
-    normalise,
-)
+from voiceguide.speech_out.phrase_cache import PhraseCache, PrepareStats, normalise
 from voiceguide.speech_out.player import FinishedCallback, Player, TapCallback
+from voiceguide.speech_out.settings import SpeakerSettings
 from voiceguide.speech_out.synth import Pcm, SynthesisError, Synthesizer, VoiceSettings
 
 log = logging.getLogger(__name__)
@@ -29,31 +25,6 @@ MIN_RATE_WPM = 80  # espeak-ng's own limits
 MAX_RATE_WPM = 450
 
 Post = Callable[[object], None]
-
-
-class SpeechOut(Protocol):
-    """What the runner needs from speech output."""
-
-    def prepare(self, texts: Iterable[str]) -> None:
-        """Pre-render phrases before a routine starts."""
-
-    def speak(self, text: str) -> None:
-        """Play now, cutting off whatever is playing."""
-
-    def cancel(self) -> None:
-        """Silence within one block."""
-
-    def set_volume(self, volume: float) -> None:
-        """Set the 0..1 gain."""
-
-    def set_rate(self, rate_wpm: int) -> None:
-        """Speech rate for phrases rendered after the change."""
-
-    def playing_text(self) -> str | None:
-        """Text currently audible, for the echo guard."""
-
-    def close(self) -> None:
-        """Release the device and the synthesis worker."""
 
 
 class _PhraseMemory:
@@ -83,18 +54,12 @@ class _PhraseMemory:
                 self._bytes -= dropped.nbytes
 
 
-def _config_value(config: object, name: str, default: Any) -> Any:
-    value = getattr(config, name, None)
-    return default if value is None else value
-
-
 class AudioSpeechOut:
     """Speech output through espeak-ng, the phrase cache and an audio device."""
 
     def __init__(
         self,
-        config: object,
-        device: str | int | None = None,
+        settings: SpeakerSettings,
         *,
         synth: Synthesizer | None = None,
         on_finished: FinishedCallback | None = None,
@@ -102,22 +67,21 @@ class AudioSpeechOut:
         latency_seconds: float | None = None,
         memory_budget_bytes: int = 48 * 1024 * 1024,
     ) -> None:
-        self.settings = VoiceSettings.from_config(config)
-        spec = device if device is not None else getattr(config, "output_device", None)
-        self.device: AudioDevice = choose_output_device(spec)  # type: ignore[arg-type]
+        self.settings = settings.voice
+        self.device: AudioDevice = choose_output_device(settings.output_device)
         self.synth = synth if synth is not None else Synthesizer()
-        self.cache = PhraseCache(cache_dir_from_config(config), self.synth)
+        self.cache = PhraseCache(settings.phrase_dir, self.synth)
         # Where speaker-lost/back events go (the runner's queue); see watch().
         self._post: Post | None = None
         self._post_lock = threading.Lock()
         try:
             # Start the worker now: fail early, and speak() never waits for it.
             self.synth.engine_version  # noqa: B018
-            self.player = self._open_player(config, block_seconds, latency_seconds, on_finished)
+            self.player = self._open_player(settings, block_seconds, latency_seconds, on_finished)
         except BaseException:
             self.synth.close()  # do not leave a worker process behind
             raise
-        self.player.set_volume(float(_config_value(config, "volume", 0.8)))
+        self.player.set_volume(settings.volume)
         self._memory = _PhraseMemory(memory_budget_bytes)
         self._prepared: list[str] = []
         self._prepared_with: VoiceSettings | None = None  # the settings prepare() rendered at
@@ -137,15 +101,15 @@ class AudioSpeechOut:
 
     def _open_player(
         self,
-        config: object,
+        settings: SpeakerSettings,
         block_seconds: float,
         latency_seconds: float | None,
         on_finished: FinishedCallback | None,
     ) -> Player:
-        latency = latency_seconds or float(_config_value(config, "output_latency_seconds", 0.03))
+        latency = latency_seconds or settings.output_latency_seconds
         return Player(
             self.device,
-            preferred_rate_hz=getattr(config, "output_rate_hz", None),
+            preferred_rate_hz=settings.output_rate_hz,
             block_seconds=block_seconds,
             latency=latency,
             on_finished=on_finished,
@@ -193,7 +157,7 @@ class AudioSpeechOut:
         for text in unique:
             self._load(text, self.settings)
 
-    def speak(self, text: str) -> None:
+    def speak(self, text: str, kind: str = "prompt") -> None:
         """Play `text` now, cutting off whatever is playing (the timed cue wins)."""
         called_at = time.monotonic()
         text = normalise(text)
@@ -204,17 +168,19 @@ class AudioSpeechOut:
             generation = self._generation
             self._live = None
         samples = self._load(text, self.settings, render=False)
-        if samples is None and self._prepared_with not in (None, self.settings):
+        old = self._prepared_with
+        if samples is None and old is not None and old != self.settings:
             # After "slower"/"faster" the phrases are re-rendered in the background. Until this
             # one is, its prepared rendering at the old rate plays on time: the safety advice
             # must not wait for synthesis (which may hang for up to the watchdog's 10 s).
-            samples = self._load(text, self._prepared_with, render=False)  # type: ignore[arg-type]
+            samples = self._load(text, old, render=False)
             if samples is not None:
                 log.info("phrase not re-rendered at the new rate yet; playing it at the old one")
         if samples is not None:
             self.player.play(samples, text, start_at=called_at + self.player.lead_seconds)
             return
-        log.warning("phrase was not prepared; rendering it now, so it will be late: %r", text[:60])
+        log.warning("%s phrase was not prepared; rendering it now, so it will be late: %r",
+                    kind, text[:60])  # fmt: skip
         self.late_phrases += 1
         self.player.cancel()  # the new cue still wins over the old one while it renders
         with self._wake:
@@ -339,8 +305,6 @@ class AudioSpeechOut:
             )
 
 
-def open_speech_out(
-    config: object, device: str | int | None = None, **kwargs: object
-) -> AudioSpeechOut:
+def open_speaker(settings: SpeakerSettings, **kwargs: Any) -> AudioSpeechOut:
     """Open speech output; raises NoOutputDevice when there is no output device at all."""
-    return AudioSpeechOut(config, device, **kwargs)  # type: ignore[arg-type]
+    return AudioSpeechOut(settings, **kwargs)

@@ -38,15 +38,6 @@ class VoiceSettings:
     rate_wpm: int = 160
     pitch: int = 50
 
-    @classmethod
-    def from_config(cls, config: object) -> VoiceSettings:
-        """Read voice, rate_wpm and pitch from a Config (or anything with those attributes)."""
-        return cls(
-            voice=str(getattr(config, "voice", cls.voice)),
-            rate_wpm=int(getattr(config, "rate_wpm", cls.rate_wpm)),
-            pitch=int(getattr(config, "pitch", cls.pitch)),
-        )
-
 
 @dataclass(frozen=True)
 class Pcm:

@@ -311,14 +311,14 @@ def create_vosk_engine(
     """A VoskEngine for `locale`, with its fillers; no model_path means the installed default.
 
     The default is the first installed model for the locale's language in
-    models/manifest.yaml, looked up with the default config; callers that have a Config
-    should pass `voiceguide.models.resolve_vosk_model(config, locale.language)`.
+    models/manifest.yaml, in the default places; speech_in.factory passes the model that the
+    settings name.
     """
     if model_path is None:
-        from voiceguide.app.config import Config
         from voiceguide.speech_in.models.install import resolve_vosk_model
+        from voiceguide.speech_in.settings import ModelSettings
 
-        model_path = resolve_vosk_model(Config(), locale.language)
+        model_path = resolve_vosk_model(ModelSettings(), locale.language)
     return VoskEngine(
         model_path,
         grammar_phrases,

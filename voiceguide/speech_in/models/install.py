@@ -29,7 +29,6 @@ import jsonschema
 import platformdirs
 import yaml
 
-from voiceguide.app.config import Config
 from voiceguide.errors import UserError
 from voiceguide.speech_in.models.download import (
     DownloadFailed,
@@ -38,6 +37,7 @@ from voiceguide.speech_in.models.download import (
     download,
     sha256_file,
 )
+from voiceguide.speech_in.settings import ModelSettings
 
 log = logging.getLogger(__name__)
 
@@ -158,17 +158,17 @@ def load_manifest(path: Path | None = None) -> Manifest:
 
 
 # ---- where models live -----------------------------------------------------------------------
-def install_dir(config: Config) -> Path:
+def install_dir(models: ModelSettings) -> Path:
     """The folder `models install` writes to: `models_dir`, else the user's data folder."""
-    if config.models_dir is not None:
-        return Path(config.models_dir)
+    if models.models_dir is not None:
+        return Path(models.models_dir)
     return Path(platformdirs.user_data_dir("voiceguide")) / "models"
 
 
-def search_dirs(config: Config) -> list[Path]:
+def search_dirs(models: ModelSettings) -> list[Path]:
     """Folders searched for installed models: the install folder, then a checkout's models/."""
-    dirs = [install_dir(config)]
-    if config.models_dir is None and (_REPO_MODELS / "manifest.yaml").is_file():
+    dirs = [install_dir(models)]
+    if models.models_dir is None and (_REPO_MODELS / "manifest.yaml").is_file():
         dirs.append(_REPO_MODELS)
     return dirs
 
@@ -192,29 +192,31 @@ def package_model_dir(entry: ModelEntry) -> Path | None:
     return path if is_model_dir(path) else None
 
 
-def installed_path(entry: ModelEntry, config: Config) -> Path | None:
+def installed_path(entry: ModelEntry, models: ModelSettings) -> Path | None:
     """Where the entry's model is usable from: a models folder first, then its package."""
-    for folder in search_dirs(config):
+    for folder in search_dirs(models):
         if is_model_dir(folder / entry.name):
             return folder / entry.name
     return package_model_dir(entry)
 
 
 def find_model_for_language(
-    language: str, config: Config, manifest: Manifest | None = None
+    language: str, models: ModelSettings, manifest: Manifest | None = None
 ) -> Path | None:
     """The first installed Vosk model for `language` in manifest order, or None."""
     manifest = manifest or load_manifest()
     for entry in manifest.for_language(language):
-        path = installed_path(entry, config)
+        path = installed_path(entry, models)
         if path is not None:
             return path
     return None
 
 
-def resolve_vosk_model(config: Config, language: str, manifest: Manifest | None = None) -> Path:
+def resolve_vosk_model(
+    models: ModelSettings, language: str, manifest: Manifest | None = None
+) -> Path:
     """The Vosk model folder to use: config `vosk_model` (a name or a folder), else by language."""
-    choice = config.vosk_model
+    choice = models.vosk_model
     if choice:
         candidate = Path(choice).expanduser()
         if candidate.is_dir():
@@ -225,7 +227,7 @@ def resolve_vosk_model(config: Config, language: str, manifest: Manifest | None 
             raise UserError(f"vosk model folder {candidate} does not exist", 2)
         manifest = manifest or load_manifest()
         entry = manifest.get(choice)
-        path = installed_path(entry, config)
+        path = installed_path(entry, models)
         if path is None:
             raise UserError(
                 f"vosk model {entry.name} is not installed; run: voiceguide models install "
@@ -233,7 +235,7 @@ def resolve_vosk_model(config: Config, language: str, manifest: Manifest | None 
             )
         return path
     manifest = manifest or load_manifest()
-    path = find_model_for_language(language, config, manifest)
+    path = find_model_for_language(language, models, manifest)
     if path is not None:
         return path
     candidates = manifest.for_language(language)
@@ -259,7 +261,7 @@ def offline_message(entry: ModelEntry, reason: str) -> str:
 
 def install_model(
     entry: ModelEntry,
-    config: Config,
+    models: ModelSettings,
     source: Path | None = None,
     verify: bool = True,
     force: bool = False,
@@ -271,7 +273,7 @@ def install_model(
     Extraction happens in a temporary folder beside the target, which is then renamed into
     place, so a failure never leaves a half-extracted model behind.
     """
-    root = install_dir(config)
+    root = install_dir(models)
     target = root / entry.name
     if not force:
         if is_model_dir(target):
@@ -474,15 +476,15 @@ def verify_package(entry: ModelEntry) -> Check | None:
 
 
 def verify_models(
-    config: Config, manifest: Manifest, names: list[str] | None = None
+    models: ModelSettings, manifest: Manifest, names: list[str] | None = None
 ) -> list[Check]:
     """Verify installed models (all, or those named): model folders, then packaged models."""
     wanted = set(names or [])
     for name in wanted:
-        if not any(is_model_dir(folder / name) for folder in search_dirs(config)):
+        if not any(is_model_dir(folder / name) for folder in search_dirs(models)):
             manifest.get(name)  # unknown names are a usage error, with suggestions
     checks: list[Check] = []
-    for folder in search_dirs(config):
+    for folder in search_dirs(models):
         if not folder.is_dir():
             continue
         for child in sorted(folder.iterdir()):
@@ -505,11 +507,11 @@ def _size(size_bytes: int | None) -> str:
     return f"{size_bytes / 2**20:.0f} MiB" if size_bytes else "?"
 
 
-def format_model_list(manifest: Manifest, config: Config) -> str:
+def format_model_list(manifest: Manifest, models: ModelSettings) -> str:
     """A table of the manifest's models with where each one is installed, if anywhere."""
     rows = [("NAME", "LANG", "SIZE", "LICENCE", "STATUS")]
     for entry in manifest.entries:
-        path = installed_path(entry, config)
+        path = installed_path(entry, models)
         if path is None:
             status = "not installed"
         elif entry.python_package and path == package_model_dir(entry):
@@ -520,5 +522,5 @@ def format_model_list(manifest: Manifest, config: Config) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths, strict=True)) + "  " + row[4]
              for row in rows]  # fmt: skip
-    lines.append(f"models folder: {install_dir(config)}")
+    lines.append(f"models folder: {install_dir(models)}")
     return "\n".join(lines)

@@ -1,0 +1,110 @@
+"""The pieces `run` and `serve` share: the speaker and microphone from config, the phrases to
+render before anything is timed, and one session wired to its runner."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+from voiceguide.app.clock import Clock
+from voiceguide.app.config import Config
+from voiceguide.app.notify import ServiceNotifier
+from voiceguide.app.ports import HistorySink, Post, SpeechSink
+from voiceguide.app.runner import Runner
+from voiceguide.audio.devices import NoInputDevice, NoOutputDevice, choose_input_device
+from voiceguide.core.locale import Locale
+from voiceguide.core.routine import Routine
+from voiceguide.core.session import Session
+from voiceguide.core.speech_texts import session_texts
+from voiceguide.core.timeline import Timeline
+from voiceguide.speech_in.mic import MicInput
+from voiceguide.speech_out.speaker import AudioSpeechOut, open_speaker
+
+log = logging.getLogger("voiceguide.audio")
+RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS = 1.0, 30.0
+
+
+def open_speaker_or_none(config: Config) -> AudioSpeechOut | None:
+    """The speaker, or None (logged once, with the reason) when no output device opens."""
+    try:
+        return open_speaker(config.speaker_settings())
+    except NoOutputDevice as exc:
+        log.warning("no speaker: %s; using console mode (spoken lines are printed only)", exc)
+        return None
+
+
+def has_input_device(config: Config) -> bool:
+    """True if the configured (or default) microphone exists right now."""
+    try:
+        choose_input_device(config.input_device)
+    except NoInputDevice:
+        return False
+    return True
+
+
+def wait_for_speaker(config: Config, stop: threading.Event) -> AudioSpeechOut | None:
+    """Open the speaker, retrying with back-off while it is missing; None if `stop` is set."""
+    delay = RETRY_FIRST_SECONDS
+    warned = False
+    while not stop.is_set():
+        try:
+            return open_speaker(config.speaker_settings())
+        except NoOutputDevice as exc:
+            if not warned:
+                log.warning("waiting for a speaker: %s", exc)
+                warned = True
+        stop.wait(delay)
+        delay = min(RETRY_MAX_SECONDS, delay * 2)
+    return None
+
+
+def prepare_phrases(
+    speaker: AudioSpeechOut,
+    routines: Iterable[Routine],
+    locale: Locale,
+    rate_wpm: int,
+    notifier: ServiceNotifier | None = None,
+) -> None:
+    """Render everything a session of these routines may say before anything is timed."""
+    texts = session_texts(routines, locale, rate_wpm)
+    started = time.monotonic()
+    if notifier is not None:
+        # A first run on a Pi renders a few hundred phrases; tell systemd it is still starting.
+        notifier.extend_start(max(60.0, len(texts) * 2.0))
+    speaker.prepare(sorted(texts))
+    log.info("%d phrases ready in %.1f s", len(texts), time.monotonic() - started)
+
+
+def open_microphone(
+    config: Config,
+    locale: Locale,
+    post: Post,
+    commands: Mapping[str, Sequence[str]],
+    speaker: AudioSpeechOut | None = None,
+) -> MicInput:
+    """Listen on the configured microphone; the speaker's words feed the echo guard."""
+    playing: Callable[[], str | None] | None = speaker.playing_text if speaker else None
+    return MicInput(config.listen_settings(), locale, post, commands, playing)
+
+
+def session_runner(
+    timeline: Timeline,
+    locale: Locale,
+    clock: Clock,
+    speech: SpeechSink,
+    history: HistorySink | None,
+    *,
+    volume: float,
+    rate_wpm: int,
+    events: queue.SimpleQueue[object] | None = None,
+    notifier: ServiceNotifier | None = None,
+) -> Runner:
+    """One session of `timeline`, driven by a runner that owns it (and pings the watchdog)."""
+    session = Session(timeline, locale, volume=volume, rate_wpm=rate_wpm)
+    if notifier is None:
+        return Runner(session, clock, speech, history, events)
+    return Runner(session, clock, speech, history, events, heartbeat=notifier.watchdog,
+                  max_wait_seconds=notifier.ping_seconds / 2)  # fmt: skip

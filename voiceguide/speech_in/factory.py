@@ -1,0 +1,75 @@
+"""The one way to build speech input: an engine, then a listener around it, from settings.
+
+`recognize`, `listen`, `doctor`, `run`, `serve` and the benchmark all build through
+`open_listener`, so what is measured is what the box runs. Engine packages (pocketsphinx,
+vosk) are imported only inside their adapters, and the adapters only when asked for, so the
+rest of the program never pays for an engine it does not use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from voiceguide.core.locale import Locale
+from voiceguide.errors import UserError
+from voiceguide.speech_in.echo_guard import EchoGuard
+from voiceguide.speech_in.engine import Engine, Hypothesis
+from voiceguide.speech_in.listener import Listener, grammar_for
+from voiceguide.speech_in.rejection import Rejection
+from voiceguide.speech_in.settings import ENGINES, ListenSettings
+
+
+def create_engine(
+    name: str, locale: Locale, grammar_phrases: list[str], model_path: Path | None = None
+) -> Engine:
+    """A recogniser `name` listening for `grammar_phrases`; UserError if it cannot be set up."""
+    if name == "pocketsphinx":
+        if locale.language != "en":
+            raise UserError(
+                f"pocketsphinx only has an English model; for locale '{locale.language}' "
+                "use --engine vosk",
+                2,
+            )
+        from voiceguide.speech_in.engines.pocketsphinx import PocketsphinxEngine
+
+        return PocketsphinxEngine(grammar_phrases, model_dir=model_path)
+    if name == "vosk":
+        from voiceguide.speech_in.engines.vosk import create_vosk_engine
+
+        return create_vosk_engine(locale, grammar_phrases, model_path)
+    raise UserError(f"unknown speech engine '{name}' (choose from: {', '.join(ENGINES)})", 2)
+
+
+def engine_for(
+    settings: ListenSettings, locale: Locale, commands: Mapping[str, Sequence[str]]
+) -> Engine:
+    """The configured engine, restricted to `commands`, with its model resolved."""
+    model_path = None
+    if settings.engine == "vosk":
+        from voiceguide.speech_in.models.install import resolve_vosk_model
+
+        model_path = resolve_vosk_model(settings.models, locale.language)
+    return create_engine(settings.engine, locale, grammar_for(commands), model_path)
+
+
+def open_listener(
+    settings: ListenSettings,
+    locale: Locale,
+    commands: Mapping[str, Sequence[str]],
+    *,
+    playing_text: Callable[[], str | None] | None = None,
+    rejection: Rejection | None = None,
+    on_hypothesis: Callable[[Hypothesis], None] | None = None,
+) -> Listener:
+    """Engine, rejection, echo guard and debouncing: everything between audio and a command.
+
+    `playing_text` tells the echo guard what the box is saying right now; without it no
+    hypothesis is guarded (offline recordings of a person alone).
+    """
+    engine = engine_for(settings, locale, commands)
+    guard = EchoGuard(playing_text) if playing_text is not None else None
+    return Listener(
+        engine, locale, commands=commands, rejection=rejection, guard=guard,
+        on_hypothesis=on_hypothesis,
+    )  # fmt: skip
