@@ -18,9 +18,13 @@ import pytest
 from small_disk import fill
 
 import voiceguide
+from voiceguide.core.commands import Ending
 from voiceguide.errors import UserError
 from voiceguide.store import history as history_module
-from voiceguide.store.history import History, default_history_path, format_history, schema_version
+from voiceguide.store import history_schema
+from voiceguide.store.history import ENDINGS, History, default_history_path
+from voiceguide.store.history_report import format_history
+from voiceguide.store.history_schema import schema_version
 
 REPO_ROOT = Path(voiceguide.__file__).resolve().parent.parent
 T0 = datetime(2025, 3, 1, 8, 30, tzinfo=UTC)
@@ -96,6 +100,47 @@ def test_wal_mode_and_schema_version(tmp_path: Path) -> None:
     assert conn.execute("PRAGMA user_version").fetchone()[0] == schema_version()
 
 
+# The sessions table exactly as schema 1 shipped: user databases were built from this text, so
+# the CHECK built from Ending must not drift from it (a new ending needs a migration instead).
+SHIPPED_V1_SESSIONS = """CREATE TABLE sessions (
+            id INTEGER PRIMARY KEY,
+            routine_id TEXT NOT NULL,
+            routine_title TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            ended_at TEXT,
+            how TEXT CHECK (how IN ('completed', 'stopped', 'pain', 'interrupted')),
+            pid INTEGER,
+            boot_id TEXT
+        )"""
+
+
+def test_schema_v1_is_the_text_that_shipped(tmp_path: Path) -> None:
+    path = tmp_path / "history.db"
+    History(path).close()
+    conn = sqlite3.connect(path)
+    (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'sessions'").fetchone()
+    assert sql == SHIPPED_V1_SESSIONS
+    assert ENDINGS == tuple(Ending) == ("completed", "stopped", "pain", "interrupted")
+
+
+def test_a_database_built_by_the_shipped_schema_takes_every_ending(tmp_path: Path) -> None:
+    path = tmp_path / "history.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute(SHIPPED_V1_SESSIONS)
+        conn.execute(
+            "CREATE TABLE pain_events (id INTEGER PRIMARY KEY, session_id INTEGER NOT NULL"
+            " REFERENCES sessions(id) ON DELETE CASCADE, at TEXT NOT NULL, exercise TEXT NOT NULL,"
+            " step_index INTEGER NOT NULL, side TEXT, seconds_into_step REAL NOT NULL)"
+        )
+        conn.execute("PRAGMA user_version = 1")
+    with History(path, strict=True) as history:
+        for ending in Ending:
+            history.end_session(history.start_session("r", "R"), ending)
+        assert sorted(s.how for s in history.recent_sessions()) == sorted(ENDINGS)
+    with pytest.raises(sqlite3.IntegrityError), sqlite3.connect(path) as conn:
+        conn.execute("UPDATE sessions SET how = 'exploded'")
+
+
 def test_migration_hook_upgrades_an_older_database(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -107,7 +152,7 @@ def test_migration_hook_upgrades_an_older_database(
     def add_notes(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE sessions ADD COLUMN notes TEXT")
 
-    monkeypatch.setitem(history_module.MIGRATIONS, 2, add_notes)
+    monkeypatch.setitem(history_schema.MIGRATIONS, 2, add_notes)
     with History(path) as history:
         assert [s.how for s in history.recent_sessions()] == ["completed"]
     conn = sqlite3.connect(path)

@@ -1,4 +1,8 @@
-"""Session history: a small SQLite file recording sessions and pain reports."""
+"""Session history: a small SQLite file recording sessions and pain reports.
+
+The tables and their migrations are in store.history_schema, the records read back in
+store.history_records, and the `voiceguide history` table in store.history_report.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +12,22 @@ import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Self
 
 import platformdirs
 
+from voiceguide.core.commands import Ending
 from voiceguide.errors import UserError
+from voiceguide.store.history_records import PainRecord, SessionRecord
+from voiceguide.store.history_report import format_history  # noqa: F401 - cli.main's import
+from voiceguide.store.history_schema import NewerSchema, migrate, rollback, schema_version
 
 log = logging.getLogger("voiceguide.history")
 
 HISTORY_ENV = "VOICEGUIDE_HISTORY"
-ENDINGS = ("completed", "stopped", "pain", "interrupted")
+ENDINGS: tuple[str, ...] = tuple(ending.value for ending in Ending)
 _BOOT_ID_PATH = Path("/proc/sys/kernel/random/boot_id")
 # Less free space than this explains an otherwise cryptic SQLite error: the disk is full.
 _NEARLY_FULL_BYTES = 64 * 1024
@@ -35,80 +41,6 @@ def default_history_path(config_value: Path | None) -> Path:
     if env:
         return Path(env).expanduser()
     return Path(platformdirs.user_data_dir("voiceguide")) / "history.db"
-
-
-# ---- schema --------------------------------------------------------------------------------
-def _schema_v1(conn: sqlite3.Connection) -> None:
-    # pid and boot_id let a reader tell a session that is still playing from one whose
-    # process died (SIGKILL, power cut) before it could write ended_at.
-    conn.execute(
-        """CREATE TABLE sessions (
-            id INTEGER PRIMARY KEY,
-            routine_id TEXT NOT NULL,
-            routine_title TEXT NOT NULL,
-            started_at TEXT NOT NULL,
-            ended_at TEXT,
-            how TEXT CHECK (how IN ('completed', 'stopped', 'pain', 'interrupted')),
-            pid INTEGER,
-            boot_id TEXT
-        )"""
-    )
-    conn.execute(
-        """CREATE TABLE pain_events (
-            id INTEGER PRIMARY KEY,
-            session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-            at TEXT NOT NULL,
-            exercise TEXT NOT NULL,
-            step_index INTEGER NOT NULL,
-            side TEXT,
-            seconds_into_step REAL NOT NULL
-        )"""
-    )
-    conn.execute("CREATE INDEX sessions_started_at ON sessions(started_at)")
-    conn.execute("CREATE INDEX pain_events_session ON pain_events(session_id)")
-
-
-# MIGRATIONS[n] turns a version n-1 database into version n. Add a function here for each schema
-# change; never edit one that has shipped, since user databases were built by it.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _schema_v1}
-
-
-def schema_version() -> int:
-    """The schema version this code writes."""
-    return max(MIGRATIONS)
-
-
-# ---- records -------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class SessionRecord:
-    """One session as stored; `how` is completed, stopped, pain, interrupted or running."""
-
-    id: int
-    routine_id: str
-    routine_title: str
-    started_at: datetime
-    ended_at: datetime | None
-    how: str
-
-    @property
-    def duration_seconds(self) -> float | None:
-        """Wall-clock length of the session, or None when it never ended."""
-        if self.ended_at is None:
-            return None
-        return (self.ended_at - self.started_at).total_seconds()
-
-
-@dataclass(frozen=True)
-class PainRecord:
-    """One "it hurts" report: where in the routine it happened."""
-
-    id: int
-    session_id: int
-    at: datetime
-    exercise: str
-    step_index: int
-    side: str | None
-    seconds_into_step: float
 
 
 # ---- helpers -------------------------------------------------------------------------------
@@ -172,7 +104,7 @@ class History:
         self._closed = False
         try:
             self._conn = self._open()
-        except (sqlite3.Error, OSError, _NewerSchema) as exc:
+        except (sqlite3.Error, OSError, NewerSchema) as exc:
             if not strict:
                 self._note_failure(
                     f"{self._describe_open_error(exc)}; this session will not be saved"
@@ -205,7 +137,7 @@ class History:
                 log.debug("history database %s uses journal mode %s, not wal", self.path, mode)
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
-            self._migrate(conn)
+            migrate(conn)
         except BaseException:
             conn.close()
             raise
@@ -246,29 +178,8 @@ class History:
             conn.close()
         return None
 
-    def _migrate(self, conn: sqlite3.Connection) -> None:
-        target = schema_version()
-        while True:
-            # Read the version inside the write lock: two processes opening a new database at
-            # once must not both run the same migration.
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                current = conn.execute("PRAGMA user_version").fetchone()[0]
-                if current > target:
-                    raise _NewerSchema(current, target)
-                if current == target:
-                    conn.execute("COMMIT")
-                    return
-                MIGRATIONS[current + 1](conn)
-                # user_version lives in the database header, so it commits with the migration.
-                conn.execute(f"PRAGMA user_version = {current + 1:d}")
-                conn.execute("COMMIT")
-            except BaseException:
-                self._rollback(conn)
-                raise
-
     def _describe_open_error(self, exc: BaseException) -> str:
-        if isinstance(exc, _NewerSchema):
+        if isinstance(exc, NewerSchema):
             return (
                 f"history database {self.path} was written by a newer voiceguide "
                 f"(schema {exc.found}, this version knows {exc.known})"
@@ -322,7 +233,7 @@ class History:
                 # plugged in, space freed). Retrying costs one failed open per write.
                 try:
                     self._conn = self._open()
-                except (sqlite3.Error, OSError, _NewerSchema) as exc:
+                except (sqlite3.Error, OSError, NewerSchema) as exc:
                     self._note_failure(f"{self._describe_open_error(exc)}; {what} was not saved")
                     return None
             conn = self._conn
@@ -331,7 +242,7 @@ class History:
                 row_id = conn.execute(statement, params).lastrowid
                 conn.execute("COMMIT")
             except (sqlite3.Error, OSError) as exc:
-                self._rollback(conn)
+                rollback(conn)
                 self._note_failure(
                     f"could not write to history database {self.path} "
                     f"({self._reason_on_disk(exc)}); "
@@ -339,18 +250,10 @@ class History:
                 )
                 return None
             except BaseException:
-                self._rollback(conn)
+                rollback(conn)
                 raise
             self._note_success()
             return row_id
-
-    @staticmethod
-    def _rollback(conn: sqlite3.Connection) -> None:
-        if conn.in_transaction:
-            try:
-                conn.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass  # SQLite may already have rolled back, e.g. after SQLITE_FULL
 
     # -- writes -------------------------------------------------------------------------------
     def start_session(
@@ -387,7 +290,7 @@ class History:
     def end_session(
         self, session_id: int | None, how: str, ended_at: datetime | None = None
     ) -> None:
-        """Record how a session ended (completed, stopped, pain, interrupted)."""
+        """Record how a session ended: an Ending (completed, stopped, pain, interrupted)."""
         if how not in ENDINGS:
             raise ValueError(f"unknown session ending {how!r}; expected one of {ENDINGS}")
         if session_id is None:
@@ -477,62 +380,3 @@ class History:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-
-class _NewerSchema(Exception):
-    def __init__(self, found: int, known: int) -> None:
-        super().__init__(f"schema {found} is newer than {known}")
-        self.found = found
-        self.known = known
-
-
-# ---- display -------------------------------------------------------------------------------
-def _clock(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    total = max(0, round(seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-def _pain_line(event: PainRecord) -> str:
-    where = f"step {event.step_index + 1}"
-    if event.side:
-        where += f", {event.side} side"
-    return (
-        f"    pain during {event.exercise} ({where}), {event.seconds_into_step:.0f} s into the step"
-    )
-
-
-def format_history(history: History, limit: int = 20) -> str:
-    """A table of recent sessions with their pain reports, for `voiceguide history`."""
-    sessions = history.recent_sessions(limit)
-    if not sessions:
-        return "No sessions yet."
-    pains: dict[int, list[PainRecord]] = {}
-    for event in history.pain_events():
-        pains.setdefault(event.session_id, []).append(event)
-    header = ("Started", "Routine", "Duration", "Ended")
-    rows = [
-        (
-            s.started_at.astimezone().strftime("%Y-%m-%d %H:%M"),
-            s.routine_title,
-            _clock(s.duration_seconds),
-            s.how,
-        )
-        for s in sessions
-    ]
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
-
-    def line(cells: tuple[str, str, str, str]) -> str:
-        started, title, duration, how = cells
-        return (
-            f"{started:<{widths[0]}}  {title:<{widths[1]}}  {duration:>{widths[2]}}  {how}"
-        ).rstrip()
-
-    out = [line(header)]
-    for session, row in zip(sessions, rows, strict=True):
-        out.append(line(row))
-        out.extend(_pain_line(event) for event in pains.get(session.id, ()))
-    return "\n".join(out)
