@@ -13,167 +13,45 @@ becomes the hypothesis confidence, and the listener's rejection thresholds act o
 Utterances are cut by PocketSphinx's voice-activity detector with a short hangover, and
 only speech is decoded; an utterance longer than any command is not decoded past that point
 (it is talk, not a command), which keeps the cost of a television low. The pocketsphinx
-package is imported only in this module.
+package is imported only here and in pocketsphinx_grammar (the model's files); the grammar
+itself is built there, and the tuning knobs are in pocketsphinx_settings.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import re
 import tempfile
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from voiceguide.audio.pcm import SPEECH_RATE_HZ
 from voiceguide.errors import UserError
 from voiceguide.speech_in.denoise import Denoiser, SteadyNoiseGate
 from voiceguide.speech_in.endpoint import NoiseFloorVad
 from voiceguide.speech_in.engine import Hypothesis
+from voiceguide.speech_in.engines.pocketsphinx_grammar import (
+    CARRIERS_AFTER,
+    CARRIERS_BEFORE,
+    command_graph,
+    grammar_words,
+    missing_words,
+    missing_words_message,
+    model_paths,
+    read_dictionary,
+)
+from voiceguide.speech_in.engines.pocketsphinx_settings import DEFAULT_SETTINGS, SphinxSettings
 
 log = logging.getLogger(__name__)
 
-SAMPLE_RATE_HZ = 16000
+SAMPLE_RATE_HZ = SPEECH_RATE_HZ
 FRAME_SAMPLES = 160  # 10 ms: the VAD's frame and the decoder's frame rate
 FRAMES_PER_SECOND = 100
 LOG_BASE = 1.0001  # PocketSphinx's integer log base
-# Words people put around a command ("okay, pause please"); recognised, then ignored. Short
-# ones such as "oh" or "now" are left out: they let "oh really" pass for "oh, repeat".
-CARRIERS_BEFORE = ("please", "okay")
-CARRIERS_AFTER = ("please",)
-FILLERS = ("[NOISE]", "[SPEECH]")
-
-
-@dataclass(frozen=True)
-class SphinxSettings:
-    """Tuning knobs; defaults come from the benchmark's train split (docs/benchmarks.md)."""
-
-    language_weight: float = 2.0
-    frame_skip: int = 1  # PocketSphinx -ds: score Gaussians every Nth frame only
-    topn: int = 4  # Gaussians per codebook scored per frame
-    beam: float = 1e-48  # search beams (PocketSphinx defaults); narrower is cheaper
-    word_beam: float = 7e-29
-    carrier_prob: float = 0.01  # prior of a carrier word before/after the command
-    filler_prob: float = 0.01  # prior of each noise/speech filler around the command
-    null_prob: float = 0.01  # prior of an utterance with no command (noise, a cough)
-    silence_prob: float = 0.3
-    llr_center: float = -12.0  # log-likelihood ratio per frame that maps to confidence 0.5
-    llr_scale: float = 3.0  # ...and how quickly confidence rises around it
-    # Log-odds lost per second of other speech in the same utterance: commands are said on
-    # their own, while "next" inside a sentence on the television is not a command.
-    isolation_penalty: float = 2.0
-    vad_mode: int = 0  # PocketSphinx Vad aggressiveness 0 (loose) .. 3 (strict)
-    vad_margin_db: float = 6.0  # ...and the frame must stand this far above the noise floor
-    vad_min_dbfs: float = -55.0  # ...and above this absolute level
-    # The floor is this percentile of the last 3 s. A low one (10) is the quiet between
-    # words, so background talk counts as speech, the utterance never ends and the command
-    # over it is never decided; 40 sits on the babble itself (train split: babble 20 dB
-    # 42% -> 76%, latency p95 434 -> 258 ms).
-    vad_floor_percentile: float = 40.0
-    denoise_steady_noise: bool = True  # libspeexdsp's denoiser while a fan-like noise is on
-    onset_frames: int = 6  # speech frames in the onset window that start an utterance
-    onset_window_frames: int = 10
-    hangover_seconds: float = 0.2  # silence that ends an utterance
-    preroll_seconds: float = 0.25  # audio before the detected onset that is decoded too
-    window_seconds: float = 3.0  # utterances longer than this are talk: decoding stops
-    # Partial results go out only once the talker has paused this long: a phrase in the
-    # middle of a sentence is not yet a command, and the final result would wait 0.2 s.
-    partial_pause_seconds: float = 0.08
-    # False drops the phone-loop decoder: the grammar path's own score (already normalised
-    # per frame by the best senone) is then the whole measure. Half the CPU (train split:
-    # 0.060 -> 0.028 s/s) but 5 points of mean accuracy and 11 of pain recall are lost, so
-    # it is only a benchmark ablation (`--set phone_loop= --set llr_center=-59`).
-    phone_loop: bool = True
-
-
-DEFAULT_SETTINGS = SphinxSettings()
-
-
-def model_paths(model_dir: Path | None = None) -> tuple[Path, Path, Path]:
-    """(acoustic model folder, pronunciation dictionary, phone language model) of en-us."""
-    from pocketsphinx import get_model_path
-
-    hmm = Path(model_dir) if model_dir else Path(get_model_path("en-us/en-us"))
-    if not (hmm / "mdef").is_file():
-        raise UserError(f"{hmm} is not a PocketSphinx acoustic model folder (no mdef)", 2)
-    dictionary = Path(get_model_path("en-us/cmudict-en-us.dict"))
-    phone_lm = Path(get_model_path("en-us/en-us-phone.lm.bin"))
-    return hmm, dictionary, phone_lm
-
-
-def grammar_words(phrase: str) -> list[str]:
-    """The dictionary words of a phrase: lower case, hyphens split, other punctuation gone."""
-    text = phrase.lower().replace("\u2019", "'").replace("-", " ")
-    return re.sub(r"[^\w\s']", " ", text).split()
-
-
-@cache
-def _read_dictionary(path: Path, wanted: frozenset[str]) -> dict[str, tuple[str, ...]]:
-    """Pronunciations of the `wanted` words (only those are kept: the full dictionary is big)."""
-    prons: dict[str, list[str]] = {}
-    with path.open(encoding="utf-8") as f:
-        for line in f:
-            word, _, rest = line.partition(" ")
-            word = word.split("(", 1)[0]
-            if word in wanted:
-                prons.setdefault(word, []).append(rest.split("#", 1)[0].strip())
-    return {w: tuple(p) for w, p in prons.items()}
-
-
-def missing_words(phrases: Sequence[str], dictionary: Path | None = None) -> dict[str, list[str]]:
-    """Words of `phrases` the pronunciation dictionary lacks, each with the phrases using it."""
-    dictionary = dictionary or model_paths()[1]
-    prons = _read_dictionary(dictionary, frozenset(w for p in phrases for w in grammar_words(p)))
-    missing: dict[str, list[str]] = {}
-    for phrase in phrases:
-        for word in dict.fromkeys(grammar_words(phrase)):
-            if word not in prons:
-                missing.setdefault(word, []).append(phrase)
-    return missing
-
-
-def missing_words_message(missing: dict[str, list[str]]) -> str:
-    """One line naming every missing word and a phrase that uses it."""
-    listed = ", ".join(f"'{w}' (in '{ps[0]}')" for w, ps in missing.items())
-    return (
-        f"the PocketSphinx dictionary does not know {len(missing)} command word(s): {listed}; "
-        "change these phrases or use another engine"
-    )
-
-
-def command_graph(phrases: list[list[str]], s: SphinxSettings) -> tuple[int, int, list[tuple]]:
-    """The grammar as FSG transitions: (start state, final state, [(from, to, prob[, word])]).
-
-    silence, then fillers, then [carrier] phrase [carrier], then fillers, then silence.
-    Reaching the final state needs a real word (<sil>): PocketSphinx does not finish an
-    utterance on a null transition into the final state, and would return half a phrase.
-    """
-    start, pre, cmd, end, post, final = range(6)
-    n = 6
-    t: list[tuple] = [(start, pre, 1.0, "<sil>")]
-    for loop in (pre, post):
-        t.append((loop, loop, s.silence_prob, "<sil>"))
-        t += [(loop, loop, s.filler_prob, f) for f in FILLERS]
-    t.append((pre, post, s.null_prob))
-    t.append((pre, cmd, 1.0 - s.carrier_prob - s.null_prob))
-    t += [(pre, cmd, s.carrier_prob / len(CARRIERS_BEFORE), w) for w in CARRIERS_BEFORE]
-    for words in phrases:
-        state = cmd
-        for i, word in enumerate(words):
-            target = end if i == len(words) - 1 else n
-            if target == n:
-                n += 1
-            t.append((state, target, 1.0 / len(phrases) if i == 0 else 1.0, word))
-            state = target
-    t.append((end, post, 1.0 - s.carrier_prob))
-    t += [(end, post, s.carrier_prob / len(CARRIERS_AFTER), w) for w in CARRIERS_AFTER]
-    t.append((post, final, 1.0, "<sil>"))
-    return start, final, t
 
 
 def _log(value: float) -> float:
@@ -223,7 +101,7 @@ class PocketsphinxEngine:
         self.grammar_phrases = tuple(phrases)
         self._phrase_set = frozenset(phrases)
         words = {w for p in phrases for w in p.split()} | {*CARRIERS_BEFORE, *CARRIERS_AFTER}
-        prons = _read_dictionary(dictionary, frozenset(words))
+        prons = read_dictionary(dictionary, frozenset(words))
         with tempfile.TemporaryDirectory(prefix="voiceguide-sphinx-") as folder:
             dict_path = Path(folder) / "words.dict"
             dict_path.write_text(
