@@ -30,9 +30,10 @@ from bench import corpus
 from voiceguide.content.locales import load_locale
 from voiceguide.speech_in.echo_guard import EchoGuard
 from voiceguide.speech_in.engine import Hypothesis
-from voiceguide.speech_in.factory import create_engine
+from voiceguide.speech_in.factory import open_listener
 from voiceguide.speech_in.listener import Listener, grammar_for, run_stream
-from voiceguide.speech_in.rejection import DEFAULT_THRESHOLDS, Rejection, Thresholds
+from voiceguide.speech_in.rejection import Rejection, Thresholds
+from voiceguide.speech_in.settings import ListenSettings
 from voiceguide.speech_out.synth import read_wav
 
 CHUNK_SECONDS = 0.03
@@ -55,7 +56,9 @@ GOALS = {
 
 
 # ---- worker side ------------------------------------------------------------------------------
-_engine: Any = None
+_listener: Any = None
+_played: list[list[Any]] = []  # (start, end, text) the box said in the current stream
+_clock = [0.0]  # stream time of the chunk being fed
 _aec: Any = None
 _load_seconds = 0.0
 
@@ -128,16 +131,12 @@ def _playing_at(played: list[list[Any]], clock: list[float]) -> Any:
     return playing_text
 
 
-def _listen(engine: Any, pcm: bytes, entry: dict, live: bool, thresholds: Thresholds) -> list:
-    locale = load_locale("en")
-    clock = [0.0]
-    guard = EchoGuard(_playing_at(entry["played"], clock)) if live and entry["played"] else None
-    listener = Listener(engine, locale, rejection=Rejection(thresholds), guard=guard)
+def _tick(now: float) -> None:
+    _clock[0] = now
 
-    def tick(now: float) -> None:
-        clock[0] = now
 
-    return run_stream(listener, pcm, CHUNK_SECONDS, before_chunk=tick)
+def _playing_now() -> str | None:
+    return _playing_at(_played, _clock)()
 
 
 def _warm_up(aec: Any) -> None:
@@ -156,19 +155,21 @@ def _warm_up(aec: Any) -> None:
 
 def decode_stream(job: tuple[str, str, str, bool, dict, dict]) -> dict[str, Any]:
     """Worker: run one stream through the streaming path; returns events and costs."""
-    global _engine, _aec, _load_seconds
+    global _listener, _aec, _load_seconds
     folder, name, engine_name, live, entry, overrides = job
-    if _engine is None:
+    if _listener is None:
         locale = load_locale("en")
         started = time.perf_counter()
+        # The product's factory builds the listener (engine, rejection, echo guard); the
+        # recorder only taps the hypotheses so that --tune can replay them.
+        settings = ListenSettings(engine=engine_name)
+        _listener = open_listener(settings, locale, locale.commands, playing_text=_playing_now)
         if overrides:  # experiments: other engine settings (--set key=value)
             from voiceguide.speech_in.engines.pocketsphinx import PocketsphinxEngine, SphinxSettings
 
-            settings = dataclasses.replace(SphinxSettings(), **overrides)
-            engine = PocketsphinxEngine(grammar_for(locale.commands), settings)
-        else:
-            engine = create_engine(engine_name, locale, grammar_for(locale.commands))
-        _engine = _Recorder(engine)
+            tried = dataclasses.replace(SphinxSettings(), **overrides)
+            _listener.engine = PocketsphinxEngine(grammar_for(locale.commands), tried)
+        _listener.engine = _Recorder(_listener.engine)
         _load_seconds = time.perf_counter() - started
     mic = read_wav(Path(folder) / f"{name}.wav").samples
     ref_path = Path(folder) / f"{name}.ref.wav"
@@ -182,15 +183,18 @@ def decode_stream(job: tuple[str, str, str, bool, dict, dict]) -> dict[str, Any]
             _aec = EchoCanceller()
             _warm_up(_aec)
         mic = _aec.process(mic, read_wav(ref_path).samples)
-    _engine.reset()
-    events = _listen(_engine, mic.tobytes(), entry, live, DEFAULT_THRESHOLDS)
+    recorder = _listener.engine
+    _listener.reset()
+    # The echo guard sees what the box was saying at each moment of this stream (live only).
+    _played[:] = entry["played"] if live else []
+    events = run_stream(_listener, mic.tobytes(), CHUNK_SECONDS, before_chunk=_tick)
     cpu = time.process_time() - cpu
     return {
         "name": name,
         "live": live,
         "events": [dataclasses.asdict(e) for e in events],
-        "log": [(c, dataclasses.asdict(h)) for c, h in _engine.log],
-        "chunks": _engine.chunk,
+        "log": [(c, dataclasses.asdict(h)) for c, h in recorder.log],
+        "chunks": recorder.chunk,
         "cpu_seconds": cpu,
         "audio_seconds": len(mic) / corpus.RATE_HZ,
         "load_seconds": _load_seconds,

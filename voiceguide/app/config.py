@@ -165,7 +165,7 @@ def load_config(path: Path | None = None, overrides: dict[str, object] | None = 
     Precedence, highest first: overrides (command-line flags), $VOICEGUIDE_HISTORY and
     $VOICEGUIDE_ROUTINES, the config file, the defaults.
     """
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}  # checked against CONFIG_SCHEMA and the flags' types
     source = find_config_file(path)
     if source is not None:
         values.update(_read_file(source))

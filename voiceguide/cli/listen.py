@@ -100,7 +100,7 @@ def cmd_listen(args: argparse.Namespace, config: Config) -> int:
         mic.close()
 
 
-def add_subcommands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_subcommands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `recognize` and `listen`."""
     p = sub.add_parser("recognize", help="print the commands heard in WAV files, as JSON lines")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE.wav")

@@ -96,7 +96,10 @@ class _Name:
 def _names(doc: RoutineDocument) -> list[_Name]:
     assert doc.routine is not None
     routine = doc.routine
-    candidates = [(routine.id, "id", ("id",)), (routine.title, "title", ("title",))]
+    candidates: list[tuple[str, str, tuple[str | int, ...]]] = [
+        (routine.id, "id", ("id",)),
+        (routine.title, "title", ("title",)),
+    ]
     candidates += [(a, "alias", ("aliases", i)) for i, a in enumerate(routine.aliases)]
     return [_Name(spoken_name(text), text, kind, path, doc) for text, kind, path in candidates]
 

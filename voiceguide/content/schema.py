@@ -110,7 +110,7 @@ def _messages(error: ValidationError) -> Iterator[tuple[DataPath, str, bool]]:
     path: DataPath = tuple(error.absolute_path)
     schema = error.schema if isinstance(error.schema, dict) else {}
     instance = error.instance
-    kind = error.validator
+    kind: Any = error.validator
     if kind == "additionalProperties" and isinstance(instance, dict):
         allowed = list(schema.get("properties", {}))
         patterns = list(schema.get("patternProperties", {}))
@@ -119,7 +119,8 @@ def _messages(error: ValidationError) -> Iterator[tuple[DataPath, str, bool]]:
                 yield (*path, key), unknown_key_message(key, allowed), True
         return
     if kind == "required" and isinstance(instance, dict):
-        for name in error.validator_value:
+        required: Any = error.validator_value
+        for name in required:
             if name not in instance:
                 yield path, f"missing required field '{name}'", False
         return
@@ -132,13 +133,14 @@ def _messages(error: ValidationError) -> Iterator[tuple[DataPath, str, bool]]:
 
 
 def _message(error: ValidationError, schema: dict[str, Any], instance: Any) -> str:
-    kind, bound = error.validator, error.validator_value
+    kind: Any = error.validator
+    bound: Any = error.validator_value
     got = f" (got {show(instance)})"
     if "errorMessage" in schema:
         scalar = not isinstance(instance, dict | list)
         return schema["errorMessage"] + (got if scalar else "")
     if kind == "type":
-        wanted = bound if isinstance(bound, list) else [bound]
+        wanted: list[str] = bound if isinstance(bound, list) else [bound]
         words = " or ".join(_TYPE_WORDS.get(w, w) for w in wanted)
         return f"expected {words}, got {_describe(instance)}"
     if kind == "enum":

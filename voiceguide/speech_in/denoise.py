@@ -88,7 +88,7 @@ class SteadyNoiseGate:
         """Add frames' levels; returns whether the room is steadily noisy now."""
         self._levels.extend(float(v) for v in levels)
         self._count += len(levels)
-        if len(self._levels) < self._levels.maxlen or self._count < 10:
+        if len(self._levels) < (self._levels.maxlen or 0) or self._count < 10:
             return self.noisy  # too little history to judge; keep the previous decision
         self._count = 0  # percentiles are the costly part: judge every 10 frames at most
         floor, mid = np.percentile(self._levels, [10, 40])

@@ -8,11 +8,11 @@ import wave
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
 from voiceguide.audio.devices import resample
+from voiceguide.core.timeline import Timeline
 from voiceguide.errors import UserError
 from voiceguide.speech_out.phrase_cache import PhraseCache
 from voiceguide.speech_out.settings import SpeakerSettings
@@ -20,24 +20,6 @@ from voiceguide.speech_out.synth import Synthesizer, VoiceSettings
 
 CUT_FADE_SECONDS = 0.005  # a cue cut off by the next one fades out this fast, without a click
 MIN_RATE_HZ, MAX_RATE_HZ = 8000, 192000
-
-
-class CueLike(Protocol):
-    """What render needs from a planned cue."""
-
-    at_seconds: float
-    text: str
-
-
-class TimelineLike(Protocol):
-    """What render needs from a timeline."""
-
-    @property
-    def total_seconds(self) -> float: ...
-
-    def cues(self) -> list[CueLike]: ...
-
-    def texts(self) -> set[str]: ...
 
 
 @dataclass(frozen=True)
@@ -100,7 +82,7 @@ def write_wav(path: Path, samples: np.ndarray, sample_rate_hz: int) -> None:
 
 
 def render_timeline(
-    timeline: TimelineLike,
+    timeline: Timeline,
     cache: PhraseCache,
     settings: VoiceSettings,
     sample_rate_hz: int = 22050,
@@ -122,7 +104,7 @@ def render_timeline(
 
 
 def render_to_file(
-    timeline: TimelineLike, settings: SpeakerSettings, out_path: Path, sample_rate_hz: int = 22050
+    timeline: Timeline, settings: SpeakerSettings, out_path: Path, sample_rate_hz: int = 22050
 ) -> RenderResult:
     """Render a planned timeline, exactly as it would be spoken, into one WAV file."""
     with Synthesizer() as synth:
