@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
-from audio_room import AudioRoom, alsa_device, rms_db
+
+from tests.support.audio_room import AudioRoom, alsa_device, rms_db
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = [pytest.mark.audio, pytest.mark.slow]

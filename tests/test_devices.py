@@ -10,12 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from audio_room import AudioRoom
 
+from tests.support.audio_room import AudioRoom
 from voiceguide.audio.devices import AudioDevice, candidate_rates, choose_output_device
 from voiceguide.errors import UserError
 
-HARNESS = Path(__file__).with_name("cli_harness.py")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -24,7 +23,7 @@ def _run_cli(args: list[str], env: dict[str, str], cache: Path) -> subprocess.Co
     config.write_text(f"cache_dir: {cache}\n")
     full_env = dict(env, VOICEGUIDE_CONFIG=str(config))
     return subprocess.run(
-        [sys.executable, str(HARNESS), *args],
+        [sys.executable, "-m", "voiceguide", *args],
         env=full_env,
         cwd=ROOT,
         check=False,

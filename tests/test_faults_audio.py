@@ -7,8 +7,9 @@ import time
 from pathlib import Path
 
 import pytest
-from audio_room import AudioRoom
-from test_audio_e2e import Lines, finish, resume_then_report_pain, start_run
+
+from tests.support.audio_room import AudioRoom
+from tests.test_audio_e2e import Lines, finish, resume_then_report_pain, start_run
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
 

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from audio_room import AudioRoom
-from test_audio_e2e import Lines, finish, resume_then_report_pain, start_run, type_command
+
+from tests.support.audio_room import AudioRoom
+from tests.test_audio_e2e import Lines, finish, resume_then_report_pain, start_run, type_command
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
 

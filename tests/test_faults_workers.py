@@ -23,10 +23,11 @@ from typing import IO
 
 import numpy as np
 import pytest
-from audio_room import AudioRoom, alsa_device, rms_db
-from small_disk import fill
-from test_audio_e2e import ROOT, Lines, run_env, say_wav, type_command
-from test_audio_e2e import write_config as room_config
+
+from tests.support.audio_room import AudioRoom, alsa_device, rms_db
+from tests.support.small_disk import fill
+from tests.test_audio_e2e import ROOT, Lines, run_env, say_wav, type_command
+from tests.test_audio_e2e import write_config as room_config
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
 

@@ -15,9 +15,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from small_disk import fill
 
 import voiceguide
+from tests.support.small_disk import fill
 from voiceguide.core.commands import Ending
 from voiceguide.errors import UserError
 from voiceguide.store import history as history_module

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from audio_room import AudioRoom, rms_db, sound_spans
 
+from tests.support.audio_room import AudioRoom, rms_db, sound_spans
 from voiceguide.app.config import Config
 from voiceguide.speech_out.player import PlayedBlock
 from voiceguide.speech_out.speaker import AudioSpeechOut, open_speaker

@@ -9,8 +9,9 @@ import time
 from pathlib import Path
 
 import pytest
-from audio_room import AudioRoom
-from test_audio_e2e import ROOT, run_env, write_config
+
+from tests.support.audio_room import AudioRoom
+from tests.test_audio_e2e import ROOT, run_env, write_config
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
 

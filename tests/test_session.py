@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from factories import two_step_routine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.support.factories import two_step_routine
 from voiceguide.content.locales import load_locale
 from voiceguide.core.actions import (
     CancelSpeech,

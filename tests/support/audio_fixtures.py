@@ -1,7 +1,7 @@
 """The `audio_room` pytest fixture: one private PulseAudio room shared by every audio test.
 
 tests/conftest.py makes it available everywhere with:
-    from conftest_audio import audio_room  # noqa: F401
+    from tests.support.audio_fixtures import audio_room  # noqa: F401
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from audio_room import AudioRoom, Recording, pulseaudio_missing_reason
+
+from tests.support.audio_room import AudioRoom, Recording, pulseaudio_missing_reason
 
 _room: AudioRoom | None = None
 _users = 0

@@ -1,0 +1,1 @@
+"""The test suite; `tests.support` holds the helpers and fixtures the tests share."""
