@@ -14,8 +14,10 @@ from voiceguide.core.phrases import PhraseMatcher
 
 def format_offset(seconds: float) -> str:
     """mm:ss.s, the timestamp printed before each spoken line."""
-    minutes, secs = divmod(max(0.0, seconds), 60)
-    return f"{int(minutes):02d}:{secs:04.1f}"
+    # Round to tenths first, so 239.97 s reads 04:00.0 rather than 03:60.0.
+    tenths = round(max(0.0, seconds) * 10)
+    minutes, rest = divmod(tenths, 600)
+    return f"{minutes:02d}:{rest / 10:04.1f}"
 
 
 class ConsoleSpeech:

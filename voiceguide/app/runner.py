@@ -30,7 +30,7 @@ from voiceguide.core.actions import (
 from voiceguide.core.commands import Ending
 from voiceguide.core.session import Session
 
-log = logging.getLogger("voiceguide.app.runner")
+log = logging.getLogger("voiceguide.runner")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from voiceguide.app.config import Config
 from voiceguide.app.notify import ServiceNotifier
 from voiceguide.app.ports import HistorySink, Post, SpeechSink
 from voiceguide.app.runner import Runner
+from voiceguide.audio.backoff import Backoff
 from voiceguide.audio.devices import NoInputDevice, NoOutputDevice, choose_input_device
 from voiceguide.core.locale import Locale
 from voiceguide.core.routine import Routine
@@ -47,7 +48,7 @@ def has_input_device(config: Config) -> bool:
 
 def wait_for_speaker(config: Config, stop: threading.Event) -> AudioSpeechOut | None:
     """Open the speaker, retrying with back-off while it is missing; None if `stop` is set."""
-    delay = RETRY_FIRST_SECONDS
+    backoff = Backoff(RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS)
     warned = False
     while not stop.is_set():
         try:
@@ -56,8 +57,7 @@ def wait_for_speaker(config: Config, stop: threading.Event) -> AudioSpeechOut | 
             if not warned:
                 log.warning("waiting for a speaker: %s", exc)
                 warned = True
-        stop.wait(delay)
-        delay = min(RETRY_MAX_SECONDS, delay * 2)
+        stop.wait(backoff.next_delay())
     return None
 
 

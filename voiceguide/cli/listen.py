@@ -11,13 +11,10 @@ import wave
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import numpy as np
-
 from voiceguide.app.config import Config
+from voiceguide.audio.pcm import SPEECH_RATE_HZ, float_to_pcm16, pcm16_to_float
 from voiceguide.content.locales import load_locale
 from voiceguide.errors import UserError
-
-TARGET_RATE_HZ = 16000
 
 
 def _read_wav_16k(path: Path) -> bytes:
@@ -32,11 +29,11 @@ def _read_wav_16k(path: Path) -> bytes:
         raise UserError(f"{path}: not a readable WAV file ({exc})", 2) from None
     if width != 2:
         raise UserError(f"{path}: only 16-bit PCM WAV is supported (got {8 * width}-bit)", 2)
-    samples = np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0
+    samples = pcm16_to_float(frames)
     samples = samples.reshape(-1, channels).mean(axis=1)
-    if rate != TARGET_RATE_HZ:
-        samples = soxr.resample(samples, rate, TARGET_RATE_HZ)
-    return (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes()
+    if rate != SPEECH_RATE_HZ:
+        samples = soxr.resample(samples, rate, SPEECH_RATE_HZ)
+    return float_to_pcm16(samples).tobytes()
 
 
 def cmd_recognize(args: argparse.Namespace, config: Config) -> int:

@@ -24,6 +24,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
+from voiceguide.audio.backoff import Backoff
+from voiceguide.audio.pcm import SPEECH_RATE_HZ, float_to_pcm16
 from voiceguide.core.actions import CommandHeard, InputBack, InputLost
 from voiceguide.core.locale import Locale
 from voiceguide.speech_in.engine import Hypothesis
@@ -32,7 +34,6 @@ from voiceguide.speech_in.listener import Listener
 from voiceguide.speech_in.settings import ListenSettings
 
 log = logging.getLogger("voiceguide.mic")
-TARGET_RATE_HZ = 16000
 BLOCK_SECONDS = 0.03
 QUEUE_BLOCKS = 200  # six seconds of audio: enough to ride out a slow recogniser moment
 SILENT_STREAM_SECONDS = 1.5  # no blocks for this long means the device has gone
@@ -128,7 +129,7 @@ class MicInput:
 
     def _run(self) -> None:
         """Thread body: listen until closed, rebuilding the recogniser whenever it crashes."""
-        crashes = 0  # in a row, each after a short run
+        backoff = Backoff(RECOGNISER_RETRY_FIRST_SECONDS, RECOGNISER_RETRY_MAX_SECONDS)
         tracebacks_logged: set[str] = set()
         rebuild = False
         while not self._stop.is_set():
@@ -141,13 +142,9 @@ class MicInput:
                 return  # only a close() ends the capture loop normally
             except Exception as exc:  # any escape here would leave the box deaf for good
                 if time.monotonic() - started >= RECOGNISER_HEALTHY_SECONDS:
-                    crashes = 0
-                crashes += 1
+                    backoff.reset()  # it was healthy: this crash is a first one again
                 self.recogniser_restarts += 1
-                delay = min(
-                    RECOGNISER_RETRY_MAX_SECONDS,
-                    RECOGNISER_RETRY_FIRST_SECONDS * 2 ** (crashes - 1),
-                )
+                delay = backoff.next_delay()
                 # One traceback per distinct failure: enough to find the bug, and a recogniser
                 # failing on every block cannot flood the journal.
                 signature = f"{type(exc).__name__}: {exc}"
@@ -178,14 +175,13 @@ class MicInput:
 
     def _capture(self) -> None:
         """Open the microphone and listen, reopening it with back-off while it is missing."""
-        delay = RETRY_FIRST_SECONDS
+        backoff = Backoff(RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS)
         while not self._stop.is_set():
             try:
                 stream, rate = self._open_stream()
             except Exception as exc:  # noqa: BLE001 - missing or busy device, PortAudio error
                 self._mark_lost(str(exc))
-                self._stop.wait(delay)
-                delay = min(RETRY_MAX_SECONDS, delay * 2)
+                self._stop.wait(backoff.next_delay())
                 continue
             try:
                 self._listen(rate)
@@ -195,10 +191,10 @@ class MicInput:
                 except Exception as exc:  # noqa: BLE001 - the device is gone anyway
                     log.debug("closing the lost stream: %s", exc)
             if self._lost:
-                self._stop.wait(delay)  # opened, but no audio came: back off as for a failure
-                delay = min(RETRY_MAX_SECONDS, delay * 2)
+                # Opened, but no audio came: back off as for a failure.
+                self._stop.wait(backoff.next_delay())
             elif not self._stop.is_set():
-                delay = RETRY_FIRST_SECONDS
+                backoff.reset()
                 self._mark_lost("no audio from the microphone")
 
     def _mark_lost(self, why: str) -> None:
@@ -210,7 +206,7 @@ class MicInput:
     def _listen(self, rate: int) -> None:
         import soxr
 
-        resampler = soxr.ResampleStream(rate, TARGET_RATE_HZ, 1, dtype="float32")
+        resampler = soxr.ResampleStream(rate, SPEECH_RATE_HZ, 1, dtype="float32")
         last_audio = time.monotonic()
         while not self._stop.is_set():
             try:
@@ -227,7 +223,7 @@ class MicInput:
             if self._show_levels:
                 self._print_level(block)
             pcm = resampler.resample_chunk(block)
-            pcm16 = (np.clip(pcm, -1.0, 1.0) * 32767).astype("<i2").tobytes()
+            pcm16 = float_to_pcm16(pcm).tobytes()
             with self._lock:
                 heard = self._listener.feed(pcm16)
             for command in heard:

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from voiceguide.audio.devices import resample
+from voiceguide.audio.pcm import float_to_pcm16, pcm16_to_float
 from voiceguide.core.timeline import Timeline
 from voiceguide.errors import UserError
 from voiceguide.speech_out.phrase_cache import PhraseCache
@@ -64,7 +65,7 @@ def mix(
 
 def write_wav(path: Path, samples: np.ndarray, sample_rate_hz: int) -> None:
     """Write float samples as 16-bit mono WAV, atomically (a reader never sees half a file)."""
-    pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
+    pcm = float_to_pcm16(samples)
     folder = path.resolve().parent
     if not folder.is_dir():
         raise UserError(f"cannot write {path}: folder {folder} does not exist", 2)
@@ -97,7 +98,7 @@ def render_timeline(
     for cue in timeline.cues():
         if cue.text not in audio_by_text:
             pcm = cache.load(cue.text, settings)
-            floats = pcm.samples.astype(np.float32) / 32768.0
+            floats = pcm16_to_float(pcm.samples)
             audio_by_text[cue.text] = resample(floats, pcm.sample_rate_hz, sample_rate_hz)
         placed.append((cue.at_seconds, audio_by_text[cue.text]))
     return mix(placed, timeline.total_seconds, sample_rate_hz)
