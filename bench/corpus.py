@@ -41,7 +41,7 @@ GAP_SECONDS = (1.2, 2.0)  # silence between utterances in a stream
 class Speaker:
     """One synthetic talker: a TTS program, a voice and its base rate and pitch."""
 
-    program: str  # "espeak-ng" or "flite"
+    program: str  # "espeak-ng", "flite" or "festival"
     voice: str
     rate_wpm: int = 160
     pitch: int = 50
@@ -49,7 +49,7 @@ class Speaker:
     @property
     def name(self) -> str:
         """Short label for reports."""
-        return f"{'' if self.program == 'espeak-ng' else 'flite:'}{self.voice}"
+        return f"{'' if self.program == 'espeak-ng' else self.program + ':'}{self.voice}"
 
 
 TRAIN_SPEAKERS = (
@@ -62,7 +62,7 @@ TRAIN_SPEAKERS = (
     Speaker("espeak-ng", "en-us+klatt4", 170, 55),
     Speaker("espeak-ng", "en-us+f1", 165, 60),
     Speaker("flite", "kal"),
-    Speaker("flite", "awb"),
+    Speaker("festival", "kal"),  # flite awb is reserved for held-out testing
 )
 TEST_SPEAKERS = (
     Speaker("espeak-ng", "en-gb", 165, 45),
@@ -193,6 +193,14 @@ def _run_tts(speaker: Speaker, text: str, rate_wpm: int, pitch: int) -> np.ndarr
         data = subprocess.run([*cmd, "--stdout", text], capture_output=True, check=True).stdout
         return _read_wav(data)
     stretch = 160 / rate_wpm  # flite has no words-per-minute; stretch durations instead
+    if speaker.program == "festival":  # Debian festvox-kallpc16k
+        with tempfile.NamedTemporaryFile(suffix=".wav") as tmp:
+            scheme = (
+                f"(voice_{speaker.voice}_diphone) (Parameter.set 'Duration_Stretch {stretch:.3f})"
+            )
+            subprocess.run(["text2wave", "-eval", scheme, "-o", tmp.name], input=text.encode(),
+                           capture_output=True, check=True)  # fmt: skip
+            return _read_wav(Path(tmp.name).read_bytes())
     with tempfile.NamedTemporaryFile(suffix=".wav") as tmp:
         subprocess.run(
             ["flite", "-voice", speaker.voice, "--setf", f"duration_stretch={stretch:.3f}",
