@@ -1,0 +1,253 @@
+"""Training data: synthesize clips, lay them out in augmented scenes, embed each scene once.
+
+A scene is a few seconds of microphone audio: background (silence, noise, babble or the box's
+own speech as echo), optional talk before, one command or one non-command in the foreground,
+and optional talk right after. Its embeddings and its truth (class, command start and end,
+start of any talk that follows) are cached as npz shards, so training iterations are cheap.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bench.corpus import at_level
+from training import augment
+from training.texts import CLASSES, box_texts, command_phrases, negative_texts
+from training.voices import Voice, synthesize, voice_pool
+
+RATE_HZ = 16000
+BOX_VOICES = (Voice("espeak-ng", "en-us", 1.0, 50), Voice("espeak-ng", "en-gb", 1.0, 50))
+
+
+@dataclass
+class Config:
+    """Sizes of one build."""
+
+    n_espeak: int = 60
+    prose: int = 2000
+    phrases_per_voice: int = 0  # 0 = every phrase
+    pos_scenes_per_clip: int = 1
+    background_scenes: int = 400
+    rooms: int = 40
+    workers: int = 2
+    small_pool: bool = False  # one voice per non-espeak program
+    box_limit: int = 0  # 0 = every box text
+
+
+SMOKE = Config(
+    n_espeak=4,
+    prose=30,
+    phrases_per_voice=25,
+    background_scenes=12,
+    rooms=3,
+    small_pool=True,
+    box_limit=30,
+)
+
+_BANK: dict = {}
+
+
+def _synth_all(jobs: list[tuple[Voice, str]], cache: Path, workers: int) -> list[np.ndarray]:
+    piper = [j for j in jobs if j[0].program == "piper"]
+    other = [j for j in jobs if j[0].program != "piper"]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        out_other = list(pool.map(lambda j: synthesize(j[0], j[1], cache), other))
+    out_piper = [synthesize(v, t, cache) for v, t in piper]  # onnxruntime: one at a time
+    found = dict(zip(map(id, other), out_other, strict=True))
+    found |= dict(zip(map(id, piper), out_piper, strict=True))
+    return [found[id(j)] for j in jobs]
+
+
+def build_bank(cfg: Config, seed: int, cache: Path, log=print) -> dict:
+    """All clips: commands by every voice, non-commands, babble sources and the box's speech."""
+    rng = np.random.default_rng(seed)
+    voices = voice_pool(rng, cfg.n_espeak, cfg.small_pool)
+    val_voices = {v.name for i, v in enumerate(voices) if i % 8 == 3}  # held out for tuning
+    phrases = command_phrases()
+    jobs: list[tuple[Voice, str]] = []
+    meta: list[tuple[int, str, str]] = []
+    for v in voices:
+        chosen = phrases
+        if cfg.phrases_per_voice:
+            idx = rng.choice(
+                len(phrases), size=min(cfg.phrases_per_voice, len(phrases)), replace=False
+            )
+            chosen = [phrases[int(i)] for i in idx]
+        for cmd, text in chosen:
+            jobs.append((v, text))
+            meta.append((CLASSES.index(cmd), v.name, text))
+    negs = negative_texts(cfg.prose, seed)
+    if cfg.box_limit:  # smoke: a few of each kind
+        negs = {k: v[: cfg.box_limit] for k, v in negs.items()}
+    neg_jobs, neg_meta = [], []
+    for kind, texts in negs.items():
+        for t in texts:
+            reps = 2 if kind in ("box", "hard", "everyday") else 1
+            for _ in range(reps):
+                v = voices[int(rng.integers(len(voices)))]
+                neg_jobs.append((v, t))
+                neg_meta.append((0, v.name, t))
+    box = box_texts()[: cfg.box_limit or None]
+    box_jobs = [(bv, t) for bv in BOX_VOICES for t in box]
+    t0 = time.time()
+    log(f"synthesizing {len(jobs)} command clips, {len(neg_jobs)} non-command clips, "
+        f"{len(box_jobs)} box clips with {len(voices)} voices")  # fmt: skip
+    pos_audio = _synth_all(jobs, cache, cfg.workers)
+    neg_audio = _synth_all(neg_jobs, cache, cfg.workers)
+    box_audio = _synth_all(box_jobs, cache, cfg.workers)
+    log(f"synthesis {time.time() - t0:.0f} s")
+    keep = [i for i, a in enumerate(pos_audio) if 0.1 < len(a) / RATE_HZ < 3.0]
+    pos_audio = [pos_audio[i] for i in keep]
+    meta = [meta[i] for i in keep]
+    neg_keep = [i for i, a in enumerate(neg_audio) if len(a) / RATE_HZ > 0.15]
+    neg_audio = [neg_audio[i][: 7 * RATE_HZ] for i in neg_keep]
+    neg_meta = [neg_meta[i] for i in neg_keep]
+    babble_src = [a for a, m in zip(neg_audio, neg_meta, strict=True) if m[1] not in val_voices]
+    return {
+        "voices": voices, "val_voices": val_voices, "pos": pos_audio, "pos_meta": meta,
+        "neg": neg_audio, "neg_meta": neg_meta, "babble": babble_src, "box": box_audio,
+        "rooms": augment.room_bank(rng, cfg.rooms),
+    }  # fmt: skip
+
+
+def _background(
+    n: int, speech_dbfs: float, rng: np.random.Generator, bank: dict
+) -> tuple[np.ndarray, str]:
+    roll = rng.random()
+    if roll < 0.15:
+        return np.zeros(n, np.float32), "clean"
+    if roll < 0.45:
+        kind = ("white", "pink", "brown")[int(rng.integers(3))]
+        snr = rng.uniform(-3, 25)
+        return augment.NOISES[kind](n, rng) * 10 ** ((speech_dbfs - snr) / 20), kind
+    if roll < 0.85:
+        snr = rng.uniform(-5, 20)
+        noise = augment.babble(bank["babble"], n, rng, int(rng.integers(2, 8)))
+        return noise * 10 ** ((speech_dbfs - snr) / 20), "babble"
+    parts, total = [], 0
+    while total < n:
+        clip = bank["box"][int(rng.integers(len(bank["box"])))]
+        gap = np.zeros(int(rng.uniform(0.2, 0.9) * RATE_HZ), np.float32)
+        parts += [clip / (augment.active_rms(clip) + 1e-9), gap]
+        total += len(clip) + len(gap)
+    track = np.concatenate(parts)
+    off = int(rng.integers(0, max(1, len(track) - n)))
+    track = augment.reverb(
+        track[off : off + n], bank["rooms"][int(rng.integers(len(bank["rooms"])))]
+    )
+    level = speech_dbfs - rng.uniform(-6, 15)  # echo from +6 dB over the talker to 15 dB under
+    return track * 10 ** (level / 20), "echo"
+
+
+def _prepare(
+    audio: np.ndarray, rng: np.random.Generator, bank: dict, room: np.ndarray | None
+) -> np.ndarray:
+    if rng.random() < 0.5:
+        audio = augment.speed(audio, rng.uniform(0.88, 1.12))
+    if room is not None:
+        audio = augment.reverb(audio, room)
+    return audio
+
+
+def make_scene(kind: str, index: int, seed: int, bank: dict) -> tuple[np.ndarray, tuple]:
+    """Audio of one scene and its truth (class, cmd start, cmd end, follow start, voice)."""
+    rng = np.random.default_rng([seed, index, {"pos": 1, "neg": 2, "bg": 3}[kind]])
+    room = bank["rooms"][int(rng.integers(len(bank["rooms"])))] if rng.random() < 0.5 else None
+    level = -23 + rng.uniform(-7, 6)
+    lead = rng.uniform(1.3, 2.2)
+    if kind == "bg":
+        n = int(rng.uniform(3, 5) * RATE_HZ)
+        fg = np.zeros(n, np.float32)
+        truth = (0, 0.0, 0.0, np.inf, "")
+    else:
+        pool, meta = (
+            (bank["pos"], bank["pos_meta"]) if kind == "pos" else (bank["neg"], bank["neg_meta"])
+        )
+        cls, voice, _ = meta[index]
+        clip = at_level(_prepare(pool[index], rng, bank, room), level)
+        tail = rng.uniform(0.7, 1.1) if kind == "pos" else rng.uniform(0.4, 1.0)
+        follow_gap = rng.uniform(0.12, 0.45) if kind == "pos" and rng.random() < 0.15 else None
+        n = int((lead + tail) * RATE_HZ) + len(clip)
+        fg = np.zeros(n, np.float32)
+        start = int(lead * RATE_HZ)
+        fg[start : start + len(clip)] += clip
+        if rng.random() < 0.3:  # talk just before
+            other = bank["neg"][int(rng.integers(len(bank["neg"])))]
+            other = at_level(_prepare(other, rng, bank, room), level + rng.uniform(-3, 3))
+            end = start - int(rng.uniform(0.25, 0.7) * RATE_HZ)
+            if end > 0:
+                piece = other[-end:]
+                fg[end - len(piece) : end] += piece
+        follow = np.inf
+        if follow_gap is not None:
+            other = bank["neg"][int(rng.integers(len(bank["neg"])))]
+            other = at_level(_prepare(other, rng, bank, room), level + rng.uniform(-3, 3))
+            f0 = start + len(clip) + int(follow_gap * RATE_HZ)
+            piece = other[: n - f0]
+            fg[f0 : f0 + len(piece)] += piece
+            follow = f0 / RATE_HZ
+        truth = (cls, start / RATE_HZ, (start + len(clip)) / RATE_HZ, follow, voice)
+    noise, _ = _background(len(fg), level, rng, bank)
+    mic = fg + noise
+    if rng.random() < 0.2:  # a second, quieter stationary noise
+        mic += augment.pink_noise(len(mic), rng) * 10 ** ((level - rng.uniform(20, 35)) / 20)
+    if rng.random() < 0.4:
+        mic = augment.usb_mic(mic, rng)
+    mic += augment.white_noise(len(mic), rng) * 10 ** (augment.FLOOR_DBFS / 20)
+    if rng.random() < 0.1:  # an overdriven input
+        gain = rng.uniform(1.5, 4) / (np.abs(mic).max() + 1e-9)
+        mic = np.clip(mic * gain, -1, 1) * rng.uniform(0.3, 0.9)
+    return np.clip(mic, -1, 1).astype(np.float32), truth
+
+
+def _work(task: tuple[str, list[int], int, str]) -> str:
+    kind, indices, seed, path = task
+    from voiceguide.speech_in.engines.neural.frontend import FrontEnd
+
+    fe = _BANK.setdefault("_fe", None) or FrontEnd()
+    _BANK["_fe"] = fe
+    embs, truths = [], []
+    for i in indices:
+        audio, truth = make_scene(kind, i, seed, _BANK)
+        embs.append(fe.embed_clip(audio).astype(np.float16))
+        truths.append(truth)
+    lengths = np.array([len(e) for e in embs])
+    np.savez(path, emb=np.concatenate(embs), lengths=lengths,
+             cls=np.array([t[0] for t in truths]), start=np.array([t[1] for t in truths]),
+             end=np.array([t[2] for t in truths]), follow=np.array([t[3] for t in truths]),
+             voice=np.array([t[4] for t in truths]))  # fmt: skip
+    return path
+
+
+def build_scenes(cfg: Config, seed: int, out: Path, log=print) -> list[Path]:
+    """Embed every scene into npz shards under `out` (existing shards are reused)."""
+    out.mkdir(parents=True, exist_ok=True)
+    bank = build_bank(cfg, seed, out.parent / "tts", log)
+    _BANK.clear()
+    _BANK.update(bank)
+    tasks = []
+    n_pos, n_neg = len(bank["pos"]), len(bank["neg"])
+    specs = [("pos", list(range(n_pos)) * cfg.pos_scenes_per_clip), ("neg", list(range(n_neg))),
+             ("bg", list(range(cfg.background_scenes)))]  # fmt: skip
+    for kind, idx in specs:
+        for k in range(0, len(idx), 150):
+            path = out / f"{kind}-{k // 150:04d}.npz"
+            if not path.is_file():
+                tasks.append((kind, idx[k : k + 150], seed + k // max(1, len(idx)), str(path)))
+    t0 = time.time()
+    log(f"embedding {len(tasks)} shards ({n_pos} command, {n_neg} non-command, "
+        f"{cfg.background_scenes} background scenes)")  # fmt: skip
+    if tasks:
+        with mp.get_context("fork").Pool(cfg.workers) as pool:
+            for k, _ in enumerate(pool.imap_unordered(_work, tasks)):
+                if k % 10 == 0:
+                    log(f"  shard {k + 1}/{len(tasks)} at {time.time() - t0:.0f} s")
+    log(f"embedding {time.time() - t0:.0f} s")
+    (out / "val_voices.txt").write_text("\n".join(sorted(bank["val_voices"])))
+    return sorted(out.glob("*.npz"))

@@ -1,0 +1,56 @@
+"""The torch twin of voiceguide/speech_in/engines/neural/head.py, and its npz export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+DILATIONS = (1, 2)
+
+
+class HeadNet(nn.Module):
+    """Conv1d(96->96, k3) -> Conv1d(96->96, k3, dilation 2) -> flatten -> fc(128) -> classes."""
+
+    def __init__(self, frames: int, classes: int, channels: int = 96, hidden: int = 128,
+                 dim: int = 96, dropout: float = 0.25) -> None:  # fmt: skip
+        super().__init__()
+        self.frames = frames
+        self.register_buffer("mean", torch.zeros(dim))
+        self.register_buffer("std", torch.ones(dim))
+        convs, width, c_in = [], frames, dim
+        for d in DILATIONS:
+            convs.append(nn.Conv1d(c_in, channels, 3, dilation=d))
+            width -= 2 * d
+            c_in = channels
+        self.convs = nn.ModuleList(convs)
+        self.fc1 = nn.Linear(channels * width, hidden)
+        self.fc2 = nn.Linear(hidden, classes)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = ((x - self.mean) / self.std).transpose(1, 2)
+        for conv in self.convs:
+            h = torch.relu(conv(h))
+        h = self.drop(h.flatten(1))
+        h = self.drop(torch.relu(self.fc1(h)))
+        return self.fc2(h)
+
+
+def export(model: HeadNet, classes: tuple[str, ...], path: Path) -> None:
+    """Write the weights as float32 npz that head.py reads (no pickles)."""
+    sd = model.state_dict()
+    arrays = {"mean": sd["mean"].numpy(), "std": sd["std"].numpy()}
+    for i in range(len(DILATIONS)):
+        arrays[f"conv{i}.weight"] = sd[f"convs.{i}.weight"].numpy()
+        arrays[f"conv{i}.bias"] = sd[f"convs.{i}.bias"].numpy()
+    for name in ("fc1", "fc2"):
+        arrays[f"{name}.weight"] = sd[f"{name}.weight"].numpy()
+        arrays[f"{name}.bias"] = sd[f"{name}.bias"].numpy()
+    arrays = {k: v.astype(np.float32) for k, v in arrays.items()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as f:  # fixed key order: the same weights give the same bytes
+        np.savez(f, classes=np.array(classes), frames=np.array(model.frames),
+                 dilations=np.array(DILATIONS), **arrays)  # fmt: skip

@@ -1,0 +1,111 @@
+"""Turn cached scenes into labelled windows and train the head with torch on CPU."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from training.model import HeadNet
+from voiceguide.speech_in.engines.neural.frontend import embedding_end_seconds
+
+FRAMES = 16  # embeddings per window: 16 x 80 ms + 775 ms = 2.0 s of audio
+SPAN = (FRAMES - 1) * 0.08 + 0.782
+
+
+def load_scenes(paths: list[Path]) -> dict[str, np.ndarray]:
+    """Concatenate shards: emb (N, 96) float16 plus per-scene truth and offsets."""
+    parts: dict[str, list] = {
+        k: [] for k in ("emb", "lengths", "cls", "start", "end", "follow", "voice", "kind")
+    }
+    for p in paths:
+        with np.load(p) as d:
+            for k in ("emb", "lengths", "cls", "start", "end", "follow", "voice"):
+                parts[k].append(d[k])
+            parts["kind"].append(np.full(len(d["lengths"]), p.name.split("-")[0]))
+    out = {k: np.concatenate(v) for k, v in parts.items()}
+    out["offset"] = np.concatenate([[0], np.cumsum(out["lengths"])[:-1]])
+    return out
+
+
+def window_labels(n: int, cls: int, start: float, end: float, follow: float) -> np.ndarray:
+    """Label of the window ending at each embedding (-1: not trained on)."""
+    labels = np.full(n, -1, np.int64)
+    for j in range(FRAMES - 1, n):
+        w = embedding_end_seconds(j)
+        if cls == 0:
+            labels[j] = 0
+            continue
+        if w > follow + 0.15:
+            labels[j] = 0
+        elif w > follow:
+            labels[j] = -1
+        elif w < start + 0.15:
+            labels[j] = 0
+        elif w < end + 0.06:
+            labels[j] = -1
+        elif w - end <= 0.6 and w - start <= SPAN + 0.1:
+            labels[j] = cls
+        elif w - end > 1.0:
+            labels[j] = 0
+    return labels
+
+
+def windows(scenes: dict[str, np.ndarray], mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(starts into emb, labels) of every labelled window of the chosen scenes."""
+    starts, labels = [], []
+    for i in np.flatnonzero(mask):
+        n, off = int(scenes["lengths"][i]), int(scenes["offset"][i])
+        lab = window_labels(n, int(scenes["cls"][i]), float(scenes["start"][i]), float(scenes["end"][i]),
+                            float(scenes["follow"][i]))  # fmt: skip
+        keep = np.flatnonzero(lab >= 0)
+        starts.append(off + keep - (FRAMES - 1))
+        labels.append(lab[keep])
+    return np.concatenate(starts), np.concatenate(labels)
+
+
+def train(scenes: dict[str, np.ndarray], train_mask: np.ndarray, classes: int, seed: int,
+          epochs: int, log=print) -> HeadNet:  # fmt: skip
+    """Train a HeadNet on the windows of the scenes in `train_mask`."""
+    torch.manual_seed(seed)
+    torch.set_num_threads(2)
+    rng = np.random.default_rng(seed)
+    emb = torch.from_numpy(scenes["emb"].astype(np.float32))
+    starts, labels = windows(scenes, train_mask)
+    counts = np.bincount(labels, minlength=classes)
+    log(f"training windows: {len(labels)} ({counts[0]} none, {len(labels) - counts[0]} command)")
+    model = HeadNet(FRAMES, classes)
+    model.mean.copy_(emb.mean(0))
+    model.std.copy_(emb.std(0) + 1e-3)
+    # Command classes are rarer than none; weigh them up a little, not to parity.
+    weight = torch.tensor(np.where(np.arange(classes) == 0, 1.0, 2.0), dtype=torch.float32)
+    loss_fn = nn.CrossEntropyLoss(weight=weight, label_smoothing=0.05)
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-3)
+    steps = epochs * (len(labels) // 512 + 1)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=steps)
+    idx = torch.arange(FRAMES)[None, :]
+    y_all = torch.from_numpy(labels)
+    s_all = torch.from_numpy(starts)
+    for epoch in range(epochs):
+        t0 = time.time()
+        order = torch.from_numpy(rng.permutation(len(labels)))
+        model.train()
+        total = 0.0
+        for k in range(0, len(order), 512):
+            b = order[k : k + 512]
+            x = emb[s_all[b][:, None] + idx]
+            x = x + 0.05 * torch.randn_like(x) * model.std  # a little feature noise
+            loss = loss_fn(model(x), y_all[b])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += float(loss.detach()) * len(b)
+        log(
+            f"  epoch {epoch + 1}/{epochs}: loss {total / len(labels):.4f} ({time.time() - t0:.0f} s)"
+        )
+    model.eval()
+    return model

@@ -1,0 +1,215 @@
+"""Streaming command spotter: front end -> head every 80 ms -> one decision per utterance.
+
+The head is trained so that a command's class wins in the windows that end 60-600 ms after the
+command has ended with no more speech after it; talk that goes on after a command word, or a
+command word inside a sentence, is "none". So a decision does not wait for a silence that
+babble never gives: the first confident run of windows decides, and the spotter then stays
+quiet until the scores fall back (one decision per utterance). Pain and stop fire on a single
+confident window; the others need ``confirm_hops`` windows in a row. A small energy tracker
+gives the utterance's start and end, and applies the long-talk rule: after several seconds of
+unbroken speech only a safety command (pain, stop) or a very confident one is accepted.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .frontend import RATE_HZ, STEP_SAMPLES, FrontEnd, embedding_end_seconds
+from .head import HEAD_FILE, Head, load_head, predict
+
+SAFETY = ("pain", "stop")
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One decided command."""
+
+    command: str
+    score: float  # 0..1, mean head probability over the deciding windows
+    start_seconds: float  # stream time of the utterance's start (energy estimate)
+    end_seconds: float  # stream time of its end (energy estimate)
+    is_final: bool  # always True: one decision per utterance, never revised
+    decided_at: float  # stream time when the decision was made (audio consumed so far)
+
+
+@dataclass(frozen=True)
+class SpotterConfig:
+    """Decision thresholds (tuned on the training voices' validation split)."""
+
+    threshold: float = 0.6  # mean probability over the confirming windows
+    class_thresholds: dict[str, float] = field(default_factory=dict)
+    confirm_hops: int = 2
+    early_threshold: float = 0.8  # pain/stop: one window this confident decides
+    release: float = 0.35  # scores must fall below this before the next decision...
+    release_hops: int = 2  # ...for this many windows
+    refractory_seconds: float = 0.8
+    long_talk_seconds: float = 5.0
+    long_talk_threshold: float = 0.9
+
+
+def decide_sequence(
+    probs: np.ndarray, classes: tuple[str, ...], config: SpotterConfig
+) -> list[tuple[int, int, float]]:
+    """Pure decision rule over a (n, classes) score sequence: [(window index, class, score)].
+
+    (The streaming class applies the same rule one window at a time, plus the long-talk rule.)
+    """
+    state = _DecisionState()
+    out = []
+    for j, p in enumerate(probs):
+        hit = state.step(j, p, classes, config, long_talk=False)
+        if hit is not None:
+            out.append((j, *hit))
+    return out
+
+
+class _DecisionState:
+    def __init__(self) -> None:
+        self.run: list[np.ndarray] = []
+        self.fired_at: int | None = None
+        self.quiet = 0
+
+    def step(self, j: int, p: np.ndarray, classes: tuple[str, ...], cfg: SpotterConfig,
+             long_talk: bool) -> tuple[int, float] | None:  # fmt: skip
+        top = int(np.argmax(p[1:])) + 1
+        score = float(p[top])
+        if self.fired_at is not None:  # wait for the utterance to be over
+            self.quiet = self.quiet + 1 if score < cfg.release else 0
+            hops = cfg.refractory_seconds / (STEP_SAMPLES / RATE_HZ)
+            if self.quiet >= cfg.release_hops and j - self.fired_at >= hops:
+                self.fired_at = None
+                self.run = []
+            return None
+        name = classes[top]
+        thr = cfg.class_thresholds.get(name, cfg.threshold)
+        if long_talk and name not in SAFETY:
+            thr = max(thr, cfg.long_talk_threshold)
+        if score < min(thr, cfg.early_threshold):
+            self.run = []
+            return None
+        self.run.append(p)
+        mean = np.mean(self.run[-cfg.confirm_hops :], axis=0)
+        cls = int(np.argmax(mean[1:])) + 1
+        early = classes[cls] in SAFETY and score >= cfg.early_threshold and cls == top
+        if early or (len(self.run) >= cfg.confirm_hops and mean[cls] >= thr):
+            self.fired_at = j
+            self.quiet = 0
+            return cls, float(p[cls] if early else mean[cls])
+        return None
+
+
+class Spotter:
+    """Feed 16 kHz mono int16 audio; get Detections as they are decided."""
+
+    def __init__(self, head: Head | Path | str | None = None, config: SpotterConfig | None = None,
+                 frontend: FrontEnd | None = None) -> None:  # fmt: skip
+        self.head = head if isinstance(head, Head) else load_head(head or HEAD_FILE)
+        self.config = config or SpotterConfig()
+        self.frontend = frontend or FrontEnd()
+        self._silence = self._silence_embedding()
+        self.reset()
+
+    def _silence_embedding(self) -> np.ndarray:
+        rng = np.random.default_rng(0)
+        quiet = (rng.standard_normal(RATE_HZ) * 10 ** (-66 / 20)).astype(np.float32)
+        return self.frontend.embed_clip(quiet)[-1]
+
+    def reset(self) -> None:
+        """Start a new stream at time 0."""
+        self.frontend.reset()
+        self._history = deque([self._silence] * self.head.frames, maxlen=self.head.frames)
+        self._state = _DecisionState()
+        self._energy: list[float] = []  # dB per 10 ms frame
+        self._pending = np.zeros(0, np.int16)
+        self._floor = deque(maxlen=300)
+        self.scores: list[np.ndarray] = []  # per window, for diagnostics (bounded)
+
+    @property
+    def seconds(self) -> float:
+        """Stream time consumed so far."""
+        return self.frontend.samples_seen / RATE_HZ
+
+    def _track_energy(self, chunk: np.ndarray) -> None:
+        x = np.concatenate([self._pending, chunk])
+        n = len(x) // 160
+        if n:
+            frames = x[: n * 160].astype(np.float32).reshape(n, 160)
+            db = 10 * np.log10((frames**2).mean(axis=1) + 1.0)
+            self._energy.extend(db.tolist())
+            self._floor.extend(db.tolist())
+        self._pending = x[n * 160 :]
+        if len(self._energy) > 3000:  # keep 30 s
+            self._energy = self._energy[-3000:]
+        # (times are computed from the end of the list, so trimming the front is safe)
+
+    def _segment(self, until: float) -> tuple[float, float, float]:
+        """(start, end, length of unbroken speech) of the talk ending before `until`."""
+        energy = np.array(self._energy)
+        total = len(energy)
+        now = self.seconds
+        floor = float(np.percentile(np.array(self._floor), 10)) if self._floor else 0.0
+        speech = energy > floor + 9.0
+        last = min(total, total - round((now - until) * 100))
+        idx = np.flatnonzero(speech[:last])
+        if len(idx) == 0:
+            return max(0.0, until - 1.0), until, 0.0
+        end_i = idx[-1]
+        t0 = now - total / 100
+        # utterance start: go back while gaps are shorter than 300 ms, at most 2.5 s
+        start_i, gap = end_i, 0
+        k = end_i
+        while k > 0 and end_i - k < 250:
+            k -= 1
+            gap = 0 if speech[k] else gap + 1
+            if gap > 30:
+                break
+            if speech[k]:
+                start_i = k
+        # unbroken talk: same walk without the 2.5 s cap (gaps under 300 ms)
+        seg_i, gap, k = start_i, 0, start_i
+        while k > 0:
+            k -= 1
+            gap = 0 if speech[k] else gap + 1
+            if gap > 30:
+                break
+            if speech[k]:
+                seg_i = k
+        return t0 + start_i / 100, t0 + (end_i + 1) / 100, (start_i - seg_i) / 100
+
+    def accept(self, pcm16: bytes | np.ndarray) -> list[Detection]:
+        """Feed audio (any length); returns the commands decided with it."""
+        chunk = (
+            np.frombuffer(pcm16, np.int16)
+            if isinstance(pcm16, bytes)
+            else np.asarray(pcm16, np.int16)
+        )
+        out = []
+        self._track_energy(chunk)
+        for index, emb in self.frontend.accept(chunk):
+            self._history.append(emb)
+            p = predict(self.head, np.stack(self._history))[0]
+            self.scores.append(p)
+            if len(self.scores) > 1000:
+                del self.scores[:500]
+            w = embedding_end_seconds(index)
+            long_talk = False
+            cls_guess = self.head.classes[int(np.argmax(p[1:])) + 1]
+            if cls_guess not in SAFETY and p.max() > 0.3:
+                long_talk = self._segment(w)[2] > self.config.long_talk_seconds
+            hit = self._state.step(index, p, self.head.classes, self.config, long_talk)
+            if hit is not None:
+                start, end, _ = self._segment(w)
+                out.append(
+                    Detection(self.head.classes[hit[0]], hit[1], start, end, True, self.seconds)
+                )
+        return out
+
+    def flush(self) -> list[Detection]:
+        """End of input: pad with 0.6 s of near-silence so a final command gets decided."""
+        rng = np.random.default_rng(1)
+        pad = (rng.standard_normal(int(0.6 * RATE_HZ)) * 16).astype(np.int16)
+        return self.accept(pad)
