@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = SMOKE if args.smoke else Config()
     out = args.out or ROOT / "out" / ("smoke" if args.smoke else "full")
     head_path = args.head or (out / "head.npz" if args.smoke else HEAD_FILE)
-    epochs = args.epochs or (2 if args.smoke else 30)
+    epochs = args.epochs or (2 if args.smoke else 18)
     out.mkdir(parents=True, exist_ok=True)
     log_file = (out / "build.log").open("a")
 
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     is_bg = scenes["kind"] == "bg"
     val_mask = is_val | (is_bg & (np.arange(len(is_bg)) % 8 == 3))
     train_mask = ~val_mask
-    model = train(scenes, train_mask, len(CLASSES), args.seed, epochs, log)
+    model = train(scenes, train_mask, len(CLASSES), args.seed, epochs, log, val_mask)
     export(model, CLASSES, head_path)
     head = load_head(head_path)
     # numpy inference must match torch

@@ -13,6 +13,7 @@ are tuned on the training voices' validation split by training.build, never here
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import multiprocessing as mp
 import resource
@@ -33,7 +34,7 @@ def _run(i: int) -> tuple[int, list[dict], float]:
 
     spotter = _ARGS.get("spotter")
     if spotter is None:
-        spotter = Spotter(_ARGS["head"])
+        spotter = Spotter(_ARGS["head"], _ARGS.get("config"))
         _ARGS["spotter"] = spotter
     s = _STREAMS[i]
     pcm = (np.clip(s.audio, -1, 1) * 32767).astype(np.int16)
@@ -128,10 +129,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--head", type=Path, default=None)
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threshold", type=float, default=None)
+    parser.add_argument("--confirm-hops", type=int, default=None)
+    parser.add_argument("--early-threshold", type=float, default=None)
     args = parser.parse_args(argv)
     t0 = time.time()
     _STREAMS[:] = corpus.build("test", quick=args.quick)
     _ARGS["head"] = args.head
+    from voiceguide.speech_in.engines.neural.spotter import SpotterConfig
+
+    changes = {"threshold": args.threshold, "confirm_hops": args.confirm_hops,
+               "early_threshold": args.early_threshold}  # fmt: skip
+    config = dataclasses.replace(
+        SpotterConfig(), **{k: v for k, v in changes.items() if v is not None}
+    )
+    _ARGS["config"] = config
     audio_seconds = sum(s.seconds for s in _STREAMS)
     print(f"{len(_STREAMS)} streams, {audio_seconds / 3600:.2f} h built in {time.time() - t0:.0f} s",
           flush=True)  # fmt: skip
@@ -145,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     figures["cpu_seconds_per_audio_second"] = cpu / audio_seconds
     figures["audio_hours"] = audio_seconds / 3600
     figures["quick"] = args.quick
+    figures["config"] = dataclasses.asdict(config)
     figures["rss_mb_max_worker"] = _rss_probe(args.head)
     print(json.dumps(figures, indent=1))
     if args.json:

@@ -28,7 +28,7 @@ FIXTURES = (  # (file stem, voice, text, babble SNR or None)
     ("stop__stop__joe", JOE, "stop", None),
     ("pause__hold_on__kal", KAL, "hold on", None),
     ("skip__next_exercise__joe", JOE, "next exercise", None),
-    ("louder__speak_up__kal", KAL, "speak up", None),
+    ("louder__louder__kal", KAL, "louder", None),
     ("pain__it_hurts__joe_babble10dB", JOE, "it hurts", 10.0),
     ("none__talk__joe", JOE, "The new cafe on the corner has lovely cakes and good coffee.", None),
 )
@@ -54,6 +54,7 @@ def main() -> None:
                ("en-gb-scotland+m4", 45), ("en-us-nyc+f1", 55))]  # fmt: skip
     bank = [synthesize(v, t, CACHE) for v in talkers for t in EVERYDAY[:20]]
     for stem, voice, text, snr in FIXTURES:
+        rng = np.random.default_rng(sum(map(ord, stem)))  # each fixture on its own
         speech = at_level(synthesize(voice, text, CACHE), -23)
         audio = np.concatenate([np.zeros(12800, np.float32), speech, np.zeros(16000, np.float32)])
         if snr is not None:

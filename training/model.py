@@ -12,10 +12,10 @@ DILATIONS = (1, 2)
 
 
 class HeadNet(nn.Module):
-    """Conv1d(96->96, k3) -> Conv1d(96->96, k3, dilation 2) -> flatten -> fc(128) -> classes."""
+    """Conv1d(96->64, k3) -> Conv1d(64->64, k3, dilation 2) -> flatten -> fc(64) -> classes."""
 
-    def __init__(self, frames: int, classes: int, channels: int = 96, hidden: int = 128,
-                 dim: int = 96, dropout: float = 0.25) -> None:  # fmt: skip
+    def __init__(self, frames: int, classes: int, channels: int = 64, hidden: int = 64,
+                 dim: int = 96, dropout: float = 0.4) -> None:  # fmt: skip
         super().__init__()
         self.frames = frames
         self.register_buffer("mean", torch.zeros(dim))
@@ -29,9 +29,10 @@ class HeadNet(nn.Module):
         self.fc1 = nn.Linear(channels * width, hidden)
         self.fc2 = nn.Linear(hidden, classes)
         self.drop = nn.Dropout(dropout)
+        self.in_drop = nn.Dropout(0.15)  # feature dropout: do not lean on a few dimensions
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = ((x - self.mean) / self.std).transpose(1, 2)
+        h = self.in_drop((x - self.mean) / self.std).transpose(1, 2)
         for conv in self.convs:
             h = torch.relu(conv(h))
         h = self.drop(h.flatten(1))

@@ -68,8 +68,12 @@ def windows(scenes: dict[str, np.ndarray], mask: np.ndarray) -> tuple[np.ndarray
 
 
 def train(scenes: dict[str, np.ndarray], train_mask: np.ndarray, classes: int, seed: int,
-          epochs: int, log=print) -> HeadNet:  # fmt: skip
-    """Train a HeadNet on the windows of the scenes in `train_mask`."""
+          epochs: int, log=print, val_mask: np.ndarray | None = None) -> HeadNet:  # fmt: skip
+    """Train a HeadNet on the windows of the scenes in `train_mask`.
+
+    With `val_mask`, the epoch with the best balanced window accuracy on those scenes (held-out
+    voices) is kept: early stopping against memorising the training voices.
+    """
     torch.manual_seed(seed)
     torch.set_num_threads(2)
     rng = np.random.default_rng(seed)
@@ -83,12 +87,16 @@ def train(scenes: dict[str, np.ndarray], train_mask: np.ndarray, classes: int, s
     # Command classes are rarer than none; weigh them up a little, not to parity.
     weight = torch.tensor(np.where(np.arange(classes) == 0, 1.0, 2.0), dtype=torch.float32)
     loss_fn = nn.CrossEntropyLoss(weight=weight, label_smoothing=0.05)
-    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-3)
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-2)
     steps = epochs * (len(labels) // 512 + 1)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=steps)
     idx = torch.arange(FRAMES)[None, :]
     y_all = torch.from_numpy(labels)
     s_all = torch.from_numpy(starts)
+    best = (-1.0, None, 0)
+    if val_mask is not None:
+        v_starts, v_labels = windows(scenes, val_mask)
+        v_x = emb[torch.from_numpy(v_starts)[:, None] + idx]
     for epoch in range(epochs):
         t0 = time.time()
         order = torch.from_numpy(rng.permutation(len(labels)))
@@ -104,8 +112,28 @@ def train(scenes: dict[str, np.ndarray], train_mask: np.ndarray, classes: int, s
             opt.step()
             sched.step()
             total += float(loss.detach()) * len(b)
+        note = ""
+        if val_mask is not None:
+            model.eval()
+            with torch.no_grad():
+                pred = torch.cat(
+                    [model(v_x[k : k + 4096]).argmax(1) for k in range(0, len(v_x), 4096)]
+                )
+            pred = pred.numpy()
+            recall = [
+                float((pred[v_labels == c] == c).mean())
+                for c in range(classes)
+                if (v_labels == c).any()
+            ]
+            score = float(np.mean(recall))
+            note = f", validation balanced accuracy {score:.3f}"
+            if score > best[0]:
+                best = (score, {k: v.clone() for k, v in model.state_dict().items()}, epoch + 1)
         log(
-            f"  epoch {epoch + 1}/{epochs}: loss {total / len(labels):.4f} ({time.time() - t0:.0f} s)"
+            f"  epoch {epoch + 1}/{epochs}: loss {total / len(labels):.4f}{note} ({time.time() - t0:.0f} s)"
         )
+    if best[1] is not None:
+        model.load_state_dict(best[1])
+        log(f"kept epoch {best[2]} (validation balanced accuracy {best[0]:.3f})")
     model.eval()
     return model

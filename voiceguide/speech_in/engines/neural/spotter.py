@@ -38,12 +38,12 @@ class Detection:
 
 @dataclass(frozen=True)
 class SpotterConfig:
-    """Decision thresholds (tuned on the training voices' validation split)."""
+    """Decision thresholds (defaults tuned on the training voices' validation split)."""
 
-    threshold: float = 0.6  # mean probability over the confirming windows
+    threshold: float = 0.9  # mean probability over the confirming windows
     class_thresholds: dict[str, float] = field(default_factory=dict)
-    confirm_hops: int = 2
-    early_threshold: float = 0.8  # pain/stop: one window this confident decides
+    confirm_hops: int = 3
+    early_threshold: float = 0.95  # pain/stop: one window this confident decides
     release: float = 0.35  # scores must fall below this before the next decision...
     release_hops: int = 2  # ...for this many windows
     refractory_seconds: float = 0.8

@@ -1,0 +1,78 @@
+"""The neural spotter on WAV fixtures named after the command they must trigger."""
+
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from voiceguide.speech_in.engines.neural.spotter import Detection, Spotter, decide_sequence
+
+FIXTURES = Path(__file__).parent / "fixtures" / "neural"
+WAVS = sorted(FIXTURES.glob("*.wav"))
+
+
+def read(path: Path) -> np.ndarray:
+    with wave.open(str(path)) as w:
+        assert w.getframerate() == 16000 and w.getnchannels() == 1
+        return np.frombuffer(w.readframes(w.getnframes()), np.int16)
+
+
+@pytest.fixture(scope="module")
+def spotter() -> Spotter:
+    return Spotter()
+
+
+def run(spotter: Spotter, pcm: np.ndarray, chunk: int = 1600) -> list[Detection]:
+    spotter.reset()
+    out = []
+    for k in range(0, len(pcm), chunk):
+        out += spotter.accept(pcm[k : k + chunk].tobytes())
+    return out + spotter.flush()
+
+
+def test_there_are_fixtures():
+    assert len(WAVS) >= 6
+
+
+@pytest.mark.parametrize("path", WAVS, ids=[p.stem for p in WAVS])
+def test_fixture_triggers_exactly_its_command(spotter, path):
+    expected = path.stem.split("__")[0]
+    pcm = read(path)
+    got = run(spotter, pcm)
+    if expected == "none":
+        assert got == []
+        return
+    assert [d.command for d in got] == [expected]
+    d = got[0]
+    assert 0.0 <= d.score <= 1.0 and d.is_final
+    assert 0.0 <= d.start_seconds < d.end_seconds <= d.decided_at <= len(pcm) / 16000 + 0.6
+
+
+def test_chunk_size_does_not_change_the_decision(spotter):
+    pcm = read(FIXTURES / "pain__it_hurts__kal.wav")
+    a = [(d.command, round(d.decided_at, 2)) for d in run(spotter, pcm, 320)]
+    b = [(d.command, round(d.decided_at, 2)) for d in run(spotter, pcm, 4800)]
+    assert [c for c, _ in a] == [c for c, _ in b] == ["pain"]
+    assert abs(a[0][1] - b[0][1]) <= 0.3
+
+
+def test_silence_and_noise_give_nothing(spotter):
+    rng = np.random.default_rng(0)
+    assert run(spotter, np.zeros(16000 * 3, np.int16)) == []
+    assert run(spotter, (rng.standard_normal(16000 * 5) * 300).astype(np.int16)) == []
+
+
+def test_one_decision_per_utterance_from_a_score_sequence():
+    classes = ("none", "pain", "stop")
+    probs = np.array(
+        [[1, 0, 0]] * 3 + [[0.02, 0.98, 0]] * 6 + [[1, 0, 0]] * 15 + [[0.02, 0, 0.98]] * 3
+    )
+    hits = decide_sequence(probs.astype(np.float32), classes, Spotter_config())
+    assert [h[1] for h in hits] == [1, 2]
+
+
+def Spotter_config():
+    from voiceguide.speech_in.engines.neural.spotter import SpotterConfig
+
+    return SpotterConfig()
