@@ -31,7 +31,8 @@ from voiceguide.content.locales import load_locale
 from voiceguide.speech_in.echo_guard import EchoGuard
 from voiceguide.speech_in.engine import Hypothesis
 from voiceguide.speech_in.factory import open_listener
-from voiceguide.speech_in.listener import Listener, grammar_for, run_stream
+from voiceguide.speech_in.listener import Listener, grammar_for
+from voiceguide.speech_in.recording import listen_to_recording
 from voiceguide.speech_in.rejection import Rejection, Thresholds
 from voiceguide.speech_in.settings import ListenSettings
 from voiceguide.speech_out.synth import read_wav
@@ -52,6 +53,9 @@ GOALS = {
     "latency_p95_ms": ("<=", 300.0),
     "cpu_seconds_per_audio_second": ("<=", 0.05),
     "peak_rss_mb": ("<=", 150.0),
+    # Listening while talking (issue 10): the product's echo stage.
+    "echo_0dB_points_below_clean": ("<=", 5.0),
+    "canceller_cpu_seconds_per_audio_second": ("<=", 0.01),
 }
 
 
@@ -59,7 +63,6 @@ GOALS = {
 _listener: Any = None
 _played: list[list[Any]] = []  # (start, end, text) the box said in the current stream
 _clock = [0.0]  # stream time of the chunk being fed
-_aec: Any = None
 _load_seconds = 0.0
 
 
@@ -139,23 +142,9 @@ def _playing_now() -> str | None:
     return _playing_at(_played, _clock)()
 
 
-def _warm_up(aec: Any) -> None:
-    """Let the canceller converge on 20 s of the box talking, as it has live after the
-    first sentences of a session (the scored streams then start with a converged filter)."""
-    voice = corpus.BOX_VOICES[0]
-    texts = corpus.box_texts()[-8:]
-    played = np.concatenate(
-        [corpus.at_level(corpus.synthesize(voice, t, voice.rate_wpm, voice.pitch),
-                         corpus.BOX_DBFS) for t in texts]
-    )[: 20 * corpus.RATE_HZ]  # fmt: skip
-    mic = corpus.echo_of(played)
-    to16 = lambda x: (np.clip(x, -1, 1) * 32767).astype(np.int16)
-    aec.process(to16(mic), to16(played))
-
-
 def decode_stream(job: tuple[str, str, str, bool, dict, dict]) -> dict[str, Any]:
     """Worker: run one stream through the streaming path; returns events and costs."""
-    global _listener, _aec, _load_seconds
+    global _listener, _load_seconds
     folder, name, engine_name, live, entry, overrides = job
     if _listener is None:
         locale = load_locale("en")
@@ -173,21 +162,18 @@ def decode_stream(job: tuple[str, str, str, bool, dict, dict]) -> dict[str, Any]
         _load_seconds = time.perf_counter() - started
     mic = read_wav(Path(folder) / f"{name}.wav").samples
     ref_path = Path(folder) / f"{name}.ref.wav"
-    cpu = time.process_time()
-    if live and ref_path.is_file():
-        from voiceguide.speech_in.echo_cancel import EchoCanceller
-
-        # One canceller per worker, kept across streams: the room does not change, and live
-        # the filter has long converged by the time a person speaks.
-        if _aec is None:
-            _aec = EchoCanceller()
-            _warm_up(_aec)
-        mic = _aec.process(mic, read_wav(ref_path).samples)
+    # Live streams with the box talking go through the product's echo stage with what the
+    # speaker played, exactly as `voiceguide recognize --reference` does; the same stream is
+    # also decoded raw (live=False) to show what the stage buys.
+    reference = read_wav(ref_path).samples.tobytes() if live and ref_path.is_file() else None
     recorder = _listener.engine
     _listener.reset()
     # The echo guard sees what the box was saying at each moment of this stream (live only).
     _played[:] = entry["played"] if live else []
-    events = run_stream(_listener, mic.tobytes(), CHUNK_SECONDS, before_chunk=_tick)
+    cpu = time.process_time()
+    events, echo = listen_to_recording(
+        _listener, mic.tobytes(), reference, CHUNK_SECONDS, before_chunk=_tick
+    )
     cpu = time.process_time() - cpu
     return {
         "name": name,
@@ -199,6 +185,14 @@ def decode_stream(job: tuple[str, str, str, bool, dict, dict]) -> dict[str, Any]
         "audio_seconds": len(mic) / corpus.RATE_HZ,
         "load_seconds": _load_seconds,
         "max_rss_mb": peak_rss_mb(),
+        "echo": None
+        if echo is None
+        else {
+            "delay_seconds": echo.delay_seconds,
+            "removed_db": echo.removed_db,
+            "active_seconds": echo.active_seconds,
+            "cpu_seconds": echo.cpu_seconds,
+        },
     }
 
 
@@ -341,6 +335,23 @@ def _met(key: str, value: float) -> str:
     return "met" if ok else "**missed**"
 
 
+def _echo_costs(raw: list[dict]) -> dict[str, float]:
+    """The echo stage's cost per second of audio it saw, its tracked delay and echo removed."""
+    stages = [r["echo"] for r in raw if r.get("echo")]
+    audio = sum(r["audio_seconds"] for r in raw if r.get("echo"))
+    if not stages or not audio:
+        nan = float("nan")
+        return {"echo_cpu_per_second": nan, "echo_delay_ms": nan, "echo_removed_db": nan}
+    # Echo removed is measured where only the box talks (own speech): with a person talking
+    # over it, their voice counts as "not removed".
+    alone = [r["echo"] for r in raw if r.get("echo") and r["name"].startswith("own-")] or stages
+    return {
+        "echo_cpu_per_second": sum(e["cpu_seconds"] for e in stages) / audio,
+        "echo_delay_ms": statistics.median(e["delay_seconds"] for e in stages) * 1000,
+        "echo_removed_db": statistics.median(e["removed_db"] for e in alone),
+    }
+
+
 def report(s: dict, costs: dict, args: argparse.Namespace, seconds: float) -> str:
     """The markdown section for docs/benchmarks.md."""
     cmd = ".venv/bin/python -m bench.asr_bench" + (" --quick" if args.quick else "")
@@ -371,6 +382,9 @@ def report(s: dict, costs: dict, args: argparse.Namespace, seconds: float) -> st
         "latency_p95_ms": s["latency_p95_ms"],
         "cpu_seconds_per_audio_second": costs["cpu_per_second"],
         "peak_rss_mb": costs["peak_rss_mb"],
+        "echo_0dB_points_below_clean": 100
+        * (s["accuracy"].get("clean", float("nan")) - s["accuracy"].get("echo_0dB", float("nan"))),
+        "canceller_cpu_seconds_per_audio_second": costs["echo_cpu_per_second"],
     }
     shown = {
         "mean_accuracy": f"{values['mean_accuracy']:.1%}",
@@ -386,6 +400,10 @@ def report(s: dict, costs: dict, args: argparse.Namespace, seconds: float) -> st
         "latency_p95_ms": f"{s['latency_p95_ms']:.0f} ms (p50 {s['latency_p50_ms']:.0f} ms)",
         "cpu_seconds_per_audio_second": f"{costs['cpu_per_second']:.3f}",
         "peak_rss_mb": f"{costs['peak_rss_mb']:.0f} MB",
+        "echo_0dB_points_below_clean": f"{values['echo_0dB_points_below_clean']:.1f} points",
+        "canceller_cpu_seconds_per_audio_second": f"{costs['echo_cpu_per_second']:.4f} "
+        f"(delay tracked: {costs['echo_delay_ms']:.1f} ms median; "
+        f"echo removed: {costs['echo_removed_db']:.1f} dB median)",
     }
     lines += ["", "| measure | goal | result | |", "|---|---|---|---|"]
     for key, (op, goal) in GOALS.items():
@@ -471,6 +489,7 @@ def main() -> int:
         / sum(r["audio_seconds"] for r in live),
         "peak_rss_mb": max(r["max_rss_mb"] for r in raw),
         "load_seconds": max(r["load_seconds"] for r in raw),
+        **_echo_costs(raw),
     }
     section = report(s, costs, args, time.monotonic() - started)
     print(section)

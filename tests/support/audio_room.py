@@ -301,16 +301,19 @@ class AudioRoom:
             "source=box_speaker.monitor",
             "sink=room",
             f"latency_msec={latency_ms}",
+            "adjust_time=0",  # a fixed delay, as air is: no rate adaptation
             "source_dont_move=true",
             "sink_dont_move=true",
         )
         self._echo_module = int(loaded.stdout.strip())
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
-            for line in self._pactl("list", "short", "sink-inputs").stdout.splitlines():
-                fields = line.split("\t")
-                if len(fields) > 2 and fields[2] == str(self._echo_module):
-                    self._pactl("set-sink-input-volume", fields[0], f"{db}dB")
+            # The short listing has no owner column; the long one names each input's module.
+            listing = self._pactl("list", "sink-inputs").stdout
+            for block in listing.split("Sink Input #")[1:]:
+                index = block.split(None, 1)[0]
+                if f"Owner Module: {self._echo_module}\n" in block:
+                    self._pactl("set-sink-input-volume", index, f"{db}dB")
                     return
             time.sleep(0.05)
         raise RuntimeError("the echo loopback did not appear")

@@ -48,6 +48,7 @@ class Config:
     output_rate_hz: int | None = None
     engine: str = "pocketsphinx"
     vosk_model: str | None = None  # model name from models/manifest.yaml, or a directory
+    echo_cancel: bool = True  # off where the sound card or sound server cancels echo itself
     log_level: str = "info"
 
     def routines_folder(self) -> Path:
@@ -76,7 +77,10 @@ class Config:
     def listen_settings(self) -> ListenSettings:
         """Speech input: engine, microphone and models."""
         return ListenSettings(
-            engine=self.engine, input_device=self.input_device, models=self.model_settings()
+            engine=self.engine,
+            input_device=self.input_device,
+            models=self.model_settings(),
+            echo_cancel=self.echo_cancel,
         )
 
 
@@ -127,6 +131,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "minLength": 1,
             "expect": "a model name or directory",
         },
+        "echo_cancel": {"type": "boolean", "expect": "true or false"},
         "log_level": {
             "enum": ["debug", "info", "warning", "error"],
             "expect": "one of debug, info, warning, error",

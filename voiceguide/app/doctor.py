@@ -156,6 +156,22 @@ def check_engine(config: Config) -> list[Check]:
                   f"{config.engine} loaded in {took:.1f} s; every command word is known")]  # fmt: skip
 
 
+def check_echo(config: Config) -> list[Check]:
+    """Which echo cancellation the microphone path uses."""
+    from voiceguide.app.wiring import echo_cancellation
+
+    mode = echo_cancellation(config.listen_settings())
+    if mode == "on":
+        return [Check("echo cancellation", True,
+                      "libspeexdsp removes the box's own voice from the microphone")]  # fmt: skip
+    if mode == "off by config":
+        return [Check("echo cancellation", None,
+                      "off (echo_cancel: false): the sound card or sound server must cancel "
+                      "echo, e.g. a PipeWire or PulseAudio echo-cancel source")]  # fmt: skip
+    return [Check("echo cancellation", False, "libspeexdsp is not installed",
+                  "sudo apt-get install libspeexdsp1")]  # fmt: skip
+
+
 def check_routines(config: Config) -> list[Check]:
     """Every routine file lints clean."""
     from voiceguide.content.lint import lint_paths
@@ -201,7 +217,8 @@ def check_service(config: Config) -> list[Check]:
 
 
 CHECKS: list[Callable[[Config], list[Check]]] = [
-    check_devices, check_mic_level, check_speaker, check_engine, check_routines, check_history,
+    check_devices, check_mic_level, check_speaker, check_engine, check_echo, check_routines,
+    check_history,
     check_service,
 ]  # fmt: skip
 

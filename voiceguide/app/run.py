@@ -18,6 +18,7 @@ from voiceguide.app.wiring import (
     open_microphone,
     open_speaker_or_none,
     prepare_phrases,
+    remember_echo_delay,
     session_runner,
 )
 from voiceguide.content.locales import load_locale
@@ -74,6 +75,7 @@ def run_routine(config: Config, name: str, *, text: bool, speed: float, keep_his
             signal.signal(sig, handler)
         if mic is not None:
             mic.close()
+            remember_echo_delay(config, mic)
         if speaker is not None:
             speaker.close()
         if history is not None:

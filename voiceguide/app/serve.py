@@ -14,7 +14,13 @@ from voiceguide.app.config import Config
 from voiceguide.app.notify import ServiceNotifier
 from voiceguide.app.runner import Quit
 from voiceguide.app.speech_sinks import LogSpeech, TeeSpeech
-from voiceguide.app.wiring import open_microphone, prepare_phrases, session_runner, wait_for_speaker
+from voiceguide.app.wiring import (
+    open_microphone,
+    prepare_phrases,
+    remember_echo_delay,
+    session_runner,
+    wait_for_speaker,
+)
 from voiceguide.content.catalog import load_good_routines
 from voiceguide.content.locales import load_locale
 from voiceguide.core.actions import CommandHeard, Speak
@@ -85,6 +91,7 @@ def serve(config: Config) -> int:
     finally:
         notifier.stopping()
         mic.close()
+        remember_echo_delay(config, mic)
         speaker.close()
         history.close()
     return 0

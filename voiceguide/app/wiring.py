@@ -3,11 +3,13 @@ render before anything is timed, and one session wired to its runner."""
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 
 from voiceguide.app.clock import Clock
 from voiceguide.app.config import Config
@@ -21,7 +23,9 @@ from voiceguide.core.routine import Routine
 from voiceguide.core.session import Session
 from voiceguide.core.speech_texts import session_texts
 from voiceguide.core.timeline import Timeline
+from voiceguide.speech_in.echo_cancel import ReferenceBuffer, load_speexdsp
 from voiceguide.speech_in.mic import MicInput
+from voiceguide.speech_in.settings import ListenSettings
 from voiceguide.speech_out.speaker import AudioSpeechOut, open_speaker
 
 log = logging.getLogger("voiceguide.audio")
@@ -85,9 +89,54 @@ def open_microphone(
     commands: Mapping[str, Sequence[str]],
     speaker: AudioSpeechOut | None = None,
 ) -> MicInput:
-    """Listen on the configured microphone; the speaker's words feed the echo guard."""
-    playing: Callable[[], str | None] | None = speaker.playing_text if speaker else None
-    return MicInput(config.listen_settings(), locale, post, commands, playing)
+    """Listen on the configured microphone. What the speaker plays feeds the echo canceller
+    (unless the config turns it off) and what it says feeds the echo guard."""
+    settings = config.listen_settings()
+    playing: Callable[[], str | None] | None = None
+    reference = None
+    if speaker is not None:
+        playing = speaker.playing_text
+        if echo_cancellation(settings) == "on":
+            reference = ReferenceBuffer()
+            speaker.add_tap(reference.add)
+    return MicInput(settings, locale, post, commands, playing, reference=reference,
+                    echo_delay_seconds=remembered_echo_delay(config))  # fmt: skip
+
+
+def _echo_delay_file(config: Config) -> Path:
+    return Path(config.cache_dir) / "echo-delay.json"
+
+
+def remembered_echo_delay(config: Config) -> float:
+    """The playback-to-capture delay measured last time with these devices, else 0."""
+    try:
+        data = json.loads(_echo_delay_file(config).read_text())
+        if data.get("devices") == [str(config.output_device), str(config.input_device)]:
+            return float(data["delay_seconds"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # none yet, or unreadable: the estimator finds it again within a second
+    return 0.0
+
+
+def remember_echo_delay(config: Config, mic: MicInput) -> None:
+    """Keep the delay the echo canceller tracked, so the next run starts lined up."""
+    if mic.echo is None or not mic.echo.stats.delay_estimates:
+        return
+    record = {"devices": [str(config.output_device), str(config.input_device)],
+              "delay_seconds": round(mic.echo.delay_seconds, 4)}  # fmt: skip
+    try:
+        path = _echo_delay_file(config)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(record))
+    except OSError as exc:
+        log.debug("could not keep the echo delay: %s", exc)
+
+
+def echo_cancellation(settings: ListenSettings) -> str:
+    """ "on" (libspeexdsp in the mic path), "off by config" or "unavailable"."""
+    if not settings.echo_cancel:
+        return "off by config"
+    return "on" if load_speexdsp() is not None else "unavailable"
 
 
 def session_runner(

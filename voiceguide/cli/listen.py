@@ -11,14 +11,16 @@ import wave
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
+
 from voiceguide.app.config import Config
 from voiceguide.audio.pcm import SPEECH_RATE_HZ, float_to_pcm16, pcm16_to_float
 from voiceguide.content.locales import load_locale
 from voiceguide.errors import UserError
 
 
-def _read_wav_16k(path: Path) -> bytes:
-    """Mono 16-bit PCM at 16 kHz from any PCM WAV (mixed down and resampled with soxr)."""
+def _read_wav_16k(path: Path) -> list[bytes]:
+    """Each channel of any 16-bit PCM WAV as mono PCM at 16 kHz (resampled with soxr)."""
     import soxr
 
     try:
@@ -29,18 +31,43 @@ def _read_wav_16k(path: Path) -> bytes:
         raise UserError(f"{path}: not a readable WAV file ({exc})", 2) from None
     if width != 2:
         raise UserError(f"{path}: only 16-bit PCM WAV is supported (got {8 * width}-bit)", 2)
-    samples = pcm16_to_float(frames)
-    samples = samples.reshape(-1, channels).mean(axis=1)
-    if rate != SPEECH_RATE_HZ:
-        samples = soxr.resample(samples, rate, SPEECH_RATE_HZ)
-    return float_to_pcm16(samples).tobytes()
+    samples = pcm16_to_float(frames).reshape(-1, channels)
+    out = []
+    for channel in samples.T:
+        if rate != SPEECH_RATE_HZ:
+            channel = soxr.resample(channel, rate, SPEECH_RATE_HZ)
+        out.append(float_to_pcm16(channel).tobytes())
+    return out
+
+
+def _mono(channels: list[bytes]) -> bytes:
+    """All channels mixed down, as a microphone hears them."""
+    if len(channels) == 1:
+        return channels[0]
+    mixed = sum(pcm16_to_float(c) for c in channels) / len(channels)
+    return float_to_pcm16(np.asarray(mixed)).tobytes()
+
+
+def _mic_and_reference(path: Path, args: argparse.Namespace) -> tuple[bytes, bytes | None]:
+    """The microphone signal of `path`, and what the speaker played, if the user gave it."""
+    channels = _read_wav_16k(path)
+    if args.stereo_reference:
+        if len(channels) != 2:
+            raise UserError(f"{path}: --stereo-reference needs a 2-channel file "
+                            f"(microphone left, played audio right); it has {len(channels)}", 2)  # fmt: skip
+        return channels[0], channels[1]
+    reference = _mono(_read_wav_16k(args.reference)) if args.reference else None
+    return _mono(channels), reference
 
 
 def cmd_recognize(args: argparse.Namespace, config: Config) -> int:
     """Print one JSON object per file with the commands heard, through the live path."""
     from voiceguide.speech_in.factory import open_listener
-    from voiceguide.speech_in.listener import run_stream
+    from voiceguide.speech_in.recording import listen_to_recording
 
+    if args.reference and len(args.files) != 1:
+        raise UserError("--reference goes with exactly one recording (the one it was played "
+                        "into); for several, use stereo files and --stereo-reference", 2)  # fmt: skip
     language = args.recognize_locale or config.locale
     if args.recognize_engine:
         config = _with_engine(config, args.recognize_engine)
@@ -53,13 +80,17 @@ def cmd_recognize(args: argparse.Namespace, config: Config) -> int:
         commands = IdleMode(load_good_routines(config.routines_folder()), locale).command_table()
     listener = open_listener(config.listen_settings(), locale, commands)
     for path in args.files:
-        pcm = _read_wav_16k(path)
+        mic, reference = _mic_and_reference(path, args)
         listener.reset()
-        heard = run_stream(listener, pcm)
+        heard, echo = listen_to_recording(listener, mic, reference)
         found = [
             {key: value for key, value in h.to_json().items() if key != "heard_at"} for h in heard
         ]
-        print(json.dumps({"file": str(path), "commands": found}, ensure_ascii=False))
+        record: dict[str, object] = {"file": str(path), "commands": found}
+        if echo is not None:
+            record["echo"] = {"delay_ms": round(echo.delay_seconds * 1000, 1),
+                              "removed_db": round(echo.removed_db, 1)}  # fmt: skip
+        print(json.dumps(record, ensure_ascii=False))
     return 0
 
 
@@ -106,6 +137,11 @@ def add_subcommands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument(
         "--idle", action="store_true", help="listen for idle phrases (start <routine>, list ...)"
     )
+    echo = p.add_mutually_exclusive_group()
+    echo.add_argument("--reference", type=Path, metavar="PLAYED.wav",
+                      help="what the speaker played meanwhile: its echo is cancelled first")  # fmt: skip
+    echo.add_argument("--stereo-reference", action="store_true",
+                      help="each file is stereo: microphone left, played audio right")  # fmt: skip
     p.set_defaults(func=cmd_recognize)
     p = sub.add_parser("listen", help="show live hypotheses and input level (mic set-up)")
     p.set_defaults(func=cmd_listen)

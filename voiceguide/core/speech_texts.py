@@ -16,6 +16,8 @@ def session_texts(routines: Iterable[Routine], locale: Locale, rate_wpm: int) ->
     for routine in routines:
         texts |= plan_at_rate(routine, locale, rate_wpm).texts()
         texts.add(locale.prompt("starting", title=routine.title))
+        # "What's next?" has one answer per exercise: ready before anyone asks.
+        texts |= {locale.prompt("whats_next_exercise", exercise=s.exercise) for s in routine.steps}
     texts |= {p for p in locale.prompts.values() if "{" not in p}
     texts.add(safety_advice(locale))  # the one phrase that must never wait for synthesis
     return texts

@@ -76,6 +76,8 @@ class EchoCanceller:
         filter_seconds: float = 0.2,
         suppress_residual: bool = True,
         noise_suppress_db: int = -3,
+        echo_suppress_db: int = -40,
+        echo_suppress_active_db: int = -15,
     ) -> None:
         lib = load_speexdsp()
         if lib is None:
@@ -95,6 +97,16 @@ class EchoCanceller:
             lib.speex_preprocess_ctl(self._pre, SPEEX_PREPROCESS_SET_DENOISE, _int_ref(1))
             lib.speex_preprocess_ctl(
                 self._pre, SPEEX_PREPROCESS_SET_NOISE_SUPPRESS, _int_ref(noise_suppress_db)
+            )
+            # Residual echo: how far it is pushed down with the box alone, and while the person
+            # talks over it (less, so their voice survives).
+            lib.speex_preprocess_ctl(
+                self._pre, SPEEX_PREPROCESS_SET_ECHO_SUPPRESS, _int_ref(echo_suppress_db)
+            )
+            lib.speex_preprocess_ctl(
+                self._pre,
+                SPEEX_PREPROCESS_SET_ECHO_SUPPRESS_ACTIVE,
+                _int_ref(echo_suppress_active_db),
             )
         self._mic = np.zeros(0, np.int16)
         self._ref = np.zeros(0, np.int16)
@@ -156,18 +168,25 @@ class ReferenceBuffer:
         sample_rate_hz: int = SPEECH_RATE_HZ,
         keep_seconds: float = 2.0,
         lead_seconds: float = 0.05,
+        resync_seconds: float = 0.2,
     ) -> None:
         self.sample_rate_hz = sample_rate_hz
         self.lead_seconds = lead_seconds
         self._keep = round(keep_seconds * sample_rate_hz)
         self._samples = np.zeros(0, np.float32)
         self._start: float | None = None  # monotonic time of _samples[0]
+        self._end: int | None = None  # index just after the last block added
+        self._resync = round(resync_seconds * sample_rate_hz)
         self._resamplers: dict[int, Any] = {}
+        self._closed = False
         self._lock = threading.Lock()
 
     def add(self, block: Any) -> None:
         """Tap callback: `block` is a voiceguide.speech_out.player.PlayedBlock."""
         import soxr
+
+        if self._closed:
+            return  # the speaker may tap a block or two after the microphone has closed
 
         rate = int(block.sample_rate_hz)
         if rate != self.sample_rate_hz:
@@ -182,6 +201,16 @@ class ReferenceBuffer:
             if self._start is None:
                 self._start = float(block.start_monotonic)
             offset = round((block.start_monotonic - self._start) * self.sample_rate_hz)
+            # Blocks follow each other sample for sample. Their timestamps jitter by several
+            # milliseconds, and following them would tear the reference apart for the
+            # canceller; the slow drift between the sound card's clock and the microphone's
+            # is left to the echo stage's delay tracking. Only a real gap (an underrun, a
+            # reopened stream) moves a block onto its own timestamp.
+            if self._end is not None and abs(offset - self._end) <= self._resync:
+                offset = self._end
+            elif self._end is not None:
+                log.debug("reference moved by %.0f ms",
+                          (offset - self._end) / self.sample_rate_hz * 1000)  # fmt: skip
             end = max(len(self._samples), offset + len(frames))
             if end > len(self._samples):
                 self._samples = np.concatenate(
@@ -189,10 +218,18 @@ class ReferenceBuffer:
                 )
             if offset >= 0:
                 self._samples[offset : offset + len(frames)] = frames
+            self._end = offset + len(frames)
             excess = len(self._samples) - self._keep
             if excess > 0:
                 self._samples = self._samples[excess:]
                 self._start += excess / self.sample_rate_hz
+                self._end -= excess
+
+    def close(self) -> None:
+        """Drop the resamplers: a native object alive at exit makes nanobind print a warning."""
+        with self._lock:
+            self._closed = True
+            self._resamplers.clear()
 
     def take(self, start_monotonic: float, n: int) -> np.ndarray:
         """int16 reference for `n` samples from `start_monotonic` (zeros where none played)."""

@@ -28,6 +28,8 @@ from voiceguide.audio.backoff import Backoff
 from voiceguide.audio.pcm import SPEECH_RATE_HZ, float_to_pcm16
 from voiceguide.core.actions import CommandHeard, InputBack, InputLost
 from voiceguide.core.locale import Locale
+from voiceguide.speech_in.echo_cancel import ReferenceBuffer
+from voiceguide.speech_in.echo_path import EchoPath
 from voiceguide.speech_in.engine import Hypothesis
 from voiceguide.speech_in.factory import open_listener
 from voiceguide.speech_in.listener import Listener
@@ -56,6 +58,8 @@ class MicInput:
         commands: Mapping[str, Sequence[str]],
         playing_text: Callable[[], str | None] | None = None,
         show_levels: bool = False,
+        reference: ReferenceBuffer | None = None,
+        echo_delay_seconds: float = 0.0,
     ) -> None:
         self.settings = settings
         self.locale = locale
@@ -65,19 +69,30 @@ class MicInput:
         self._show_levels = show_levels  # `voiceguide listen`: print level and hypotheses
         self._level_at = 0.0
         self.recogniser_restarts = 0  # how often the recognition thread was revived
-        self._blocks: queue.Queue[np.ndarray] = queue.Queue(maxsize=QUEUE_BLOCKS)
+        # Each block with the monotonic time its first sample was captured (about).
+        self._blocks: queue.Queue[tuple[np.ndarray, float]] = queue.Queue(maxsize=QUEUE_BLOCKS)
+        # What the speaker played, for the echo canceller; None where the hardware or sound
+        # server cancels echo itself, or there is no speaker.
+        self.echo = (
+            EchoPath(reference, initial_delay_seconds=echo_delay_seconds)
+            if reference is not None
+            else None
+        )
         self._lock = threading.Lock()
         self._commands = commands
         self._listener = self._make_listener(commands)
         self._stop = threading.Event()
+        self._rate = SPEECH_RATE_HZ  # the device's rate, once opened
         self._lost = False
         self._thread = threading.Thread(target=self._run, name="voiceguide-mic", daemon=True)
         self._thread.start()
 
     def _make_listener(self, commands: Mapping[str, Sequence[str]]) -> Listener:
         show = self._print_hypothesis if self._show_levels else None
+        echo = self.echo
         return open_listener(self.settings, self.locale, commands,
-                             playing_text=self._playing_text, on_hypothesis=show)  # fmt: skip
+                             playing_text=self._playing_text, on_hypothesis=show,
+                             echo_lined_up=(lambda: echo.lined_up) if echo else None)  # fmt: skip
 
     @staticmethod
     def _print_hypothesis(hyp: Hypothesis) -> None:
@@ -105,12 +120,19 @@ class MicInput:
         """Stop listening."""
         self._stop.set()
         self._thread.join(timeout=5)
+        if self.echo is not None:
+            log.info(
+                "echo canceller: delay %.0f ms, %.1f dB removed over %.0f s of the box talking",
+                self.echo.delay_seconds * 1000, self.echo.stats.removed_db,
+                self.echo.stats.active_seconds,
+            )  # fmt: skip
+            self.echo.close()
 
     # ---- the listening thread ----------------------------------------------------------------
     def _callback(self, indata: np.ndarray, frames: int, time_info: object, status: object) -> None:
         # Real-time thread: copy and hand over, nothing else.
         try:
-            self._blocks.put_nowait(indata[:, 0].copy())
+            self._blocks.put_nowait((indata[:, 0].copy(), time.monotonic() - frames / self._rate))
         except queue.Full:
             self.overflows += 1
 
@@ -123,6 +145,7 @@ class MicInput:
         stream = sd.InputStream(device=device.index, samplerate=rate, channels=1,
                                 dtype="float32", blocksize=round(rate * BLOCK_SECONDS),
                                 callback=self._callback)  # fmt: skip
+        self._rate = rate
         stream.start()
         log.info("listening on %s at %d Hz", device.name, rate)
         return stream, rate
@@ -208,9 +231,10 @@ class MicInput:
 
         resampler = soxr.ResampleStream(rate, SPEECH_RATE_HZ, 1, dtype="float32")
         last_audio = time.monotonic()
+        clock = _SampleClock()
         while not self._stop.is_set():
             try:
-                block = self._blocks.get(timeout=0.25)
+                block, captured_at = self._blocks.get(timeout=0.25)
             except queue.Empty:
                 if time.monotonic() - last_audio > SILENT_STREAM_SECONDS:
                     return  # the stream stopped delivering: the device is gone
@@ -222,11 +246,42 @@ class MicInput:
                 self.post(InputBack())
             if self._show_levels:
                 self._print_level(block)
-            pcm = resampler.resample_chunk(block)
-            pcm16 = float_to_pcm16(pcm).tobytes()
+            pcm16 = float_to_pcm16(resampler.resample_chunk(block))
+            starts_at = clock.start_of(captured_at, len(pcm16))
+            if self.echo is not None:
+                pcm16 = self.echo.process(pcm16, starts_at)
             with self._lock:
-                heard = self._listener.feed(pcm16)
+                heard = self._listener.feed(pcm16.tobytes())
             for command in heard:
                 log.info("heard %r -> %s (%.2f)", command.text, command.command,
                          command.confidence)  # fmt: skip
                 self.post(CommandHeard(command.command, command.phrase))
+
+
+class _SampleClock:
+    """Capture times for the 16 kHz stream that advance by exactly the samples delivered.
+
+    Callbacks arrive in bursts (tens of milliseconds early or late through a sound server),
+    and the echo canceller needs its reference lined up to a fraction of that, so the clock
+    counts samples; the slow drift between the sound card's clock and the speaker's is left
+    to the echo stage's delay tracking. A real gap (dropped blocks, a reopened device) moves
+    it onto the callback times.
+    """
+
+    RESYNC_SECONDS = 0.5
+
+    def __init__(self) -> None:
+        self._origin: float | None = None
+        self._samples = 0
+
+    def start_of(self, captured_at: float, samples: int) -> float:
+        """The time of the first of the next `samples` samples."""
+        if self._origin is None:
+            self._origin = captured_at
+        expected = self._origin + self._samples / SPEECH_RATE_HZ
+        if abs(captured_at - expected) > self.RESYNC_SECONDS:
+            log.debug("capture clock moved by %.0f ms", (captured_at - expected) * 1000)
+            self._origin = captured_at - self._samples / SPEECH_RATE_HZ
+            expected = captured_at
+        self._samples += samples
+        return expected

@@ -23,3 +23,6 @@ class ListenSettings:
     engine: str = "pocketsphinx"
     input_device: str | int | None = None  # name substring or PortAudio index; None: default
     models: ModelSettings = field(default_factory=ModelSettings)
+    # Subtract the box's own speech from the microphone (libspeexdsp). Off for hardware, or a
+    # PipeWire/PulseAudio echo-cancel source, that already does it.
+    echo_cancel: bool = True

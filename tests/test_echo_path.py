@@ -1,0 +1,111 @@
+"""The echo stage on signals with a known echo: delay found, echo removed, silence untouched;
+and `voiceguide recognize --reference` decides exactly as the benchmark does on one stream."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from voiceguide.speech_in.echo_cancel import load_speexdsp
+from voiceguide.speech_in.echo_path import gcc_phat_delay, offline_echo_path
+from voiceguide.speech_in.mic import _SampleClock
+
+ROOT = Path(__file__).resolve().parents[1]
+RATE = 16000
+pytestmark = pytest.mark.skipif(load_speexdsp() is None, reason="libspeexdsp1 is not installed")
+
+
+def _talk(seconds: float, seed: int = 1) -> np.ndarray:
+    """Speech-like reference: bursts of coloured noise with pauses, int16."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * RATE)
+    noise = np.convolve(rng.standard_normal(n), np.hanning(24), "same")
+    envelope = np.repeat(rng.random(n // 3200 + 1) > 0.3, 3200)[:n]
+    return (np.clip(noise * envelope * 0.08, -1, 1) * 32767).astype(np.int16)
+
+
+def _run(mic: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, object]:
+    """Both signals through the product's offline echo stage, in 30 ms blocks."""
+    path, feeder = offline_echo_path(ref)
+    out = []
+    for offset in range(0, len(mic), 480):
+        t = offset / RATE
+        feeder.until(t + 0.03)
+        out.append(path.process(mic[offset : offset + 480], t))
+    path.close()
+    return np.concatenate(out), path.stats
+
+
+def test_the_delay_is_found_and_the_echo_removed() -> None:
+    ref = _talk(8.0)
+    delay = 1920  # 120 ms from speaker to microphone
+    echo = np.concatenate([np.zeros(delay), ref[:-delay] * 0.5])
+    mic = (echo + np.random.default_rng(2).standard_normal(len(ref)) * 30).astype(np.int16)
+    out, stats = _run(mic, ref)
+    assert stats.delay_seconds == pytest.approx(0.120, abs=0.001)  # type: ignore[attr-defined]
+    tail = slice(5 * RATE, len(out))
+    removed = 10 * np.log10(
+        np.sum(mic[tail].astype(float) ** 2) / np.sum(out[tail].astype(float) ** 2)
+    )
+    assert removed > 15, removed
+
+
+def test_a_silent_box_leaves_the_microphone_untouched() -> None:
+    mic = _talk(3.0, seed=3)
+    out, stats = _run(mic, np.zeros_like(mic))
+    assert np.array_equal(out, mic)
+    assert stats.active_seconds == 0  # type: ignore[attr-defined]
+
+
+def test_gcc_phat_finds_a_pure_delay() -> None:
+    ref = _talk(1.5).astype(np.float32)
+    mic = np.concatenate([np.zeros(700, np.float32), ref[:-700]])
+    lag, height = gcc_phat_delay(mic, ref, 8000) or (None, 0.0)
+    assert lag == 700 and height > 6
+
+
+def test_the_capture_clock_counts_samples_through_jitter_and_jumps_a_gap() -> None:
+    clock = _SampleClock()
+    rng = np.random.default_rng(4)
+    starts = [clock.start_of(i * 0.03 + rng.uniform(-0.05, 0.05), 480) for i in range(100)]
+    assert np.allclose(np.diff(starts), 0.03)  # bursts of callbacks do not move the timeline
+    after_gap = clock.start_of(100 * 0.03 + 2.0, 480)  # two seconds of audio were dropped
+    assert after_gap == pytest.approx(100 * 0.03 + 2.0)
+
+
+@pytest.mark.slow
+def test_recognize_with_a_reference_decides_as_the_benchmark_does(tmp_path: Path) -> None:
+    from bench import asr_bench, corpus
+
+    box = corpus.at_level(corpus.synthesize(corpus.BOX_VOICES[0],
+                          "Lie on your back with your knees bent and your feet flat. "
+                          "Gently press your lower back into the mat, then let it ease. "
+                          "Keep your hips down and your shoulders loose.", 160, 50), corpus.BOX_DBFS)  # fmt: skip
+    # This test is about the two paths being one, not about accuracy: a clear "pause" just
+    # after the box has finished (the canceller is still running on the echo's tail).
+    user = corpus.at_level(corpus.synthesize(corpus.Speaker("flite", "slt"), "pause", 160, 50),
+                           corpus.BOX_DBFS)  # fmt: skip
+    at = len(box) + RATE // 10
+    box = np.concatenate([box, np.zeros(at + len(user) + RATE - len(box), np.float32)])
+    mic = corpus.echo_of(box)
+    mic[at : at + len(user)] += user
+    corpus.write_wav(tmp_path / "s.wav", mic, RATE)
+    corpus.write_wav(tmp_path / "s.ref.wav", box, RATE)
+    result = subprocess.run(
+        [sys.executable, "-m", "voiceguide", "recognize", "--reference", str(tmp_path / "s.ref.wav"),
+         str(tmp_path / "s.wav")], capture_output=True, text=True, cwd=ROOT, timeout=120, check=True,
+    )  # fmt: skip
+    heard = json.loads(result.stdout)
+    assert [c["command"] for c in heard["commands"]] == ["pause"], heard
+    entry = {"played": [], "utterances": []}
+    bench = asr_bench.decode_stream((str(tmp_path), "s", "pocketsphinx", True, entry, {}))
+    assert [(c["command"], c["start"], c["end"]) for c in heard["commands"]] == [
+        (e["command"], round(e["start_seconds"], 2), round(e["end_seconds"], 2))
+        for e in bench["events"]
+    ]
+    assert heard["echo"]["removed_db"] == round(bench["echo"]["removed_db"], 1)

@@ -1,0 +1,264 @@
+"""The microphone's echo stage: line up what the speaker played with what the mic heard, and
+subtract it, before any recogniser sees the audio.
+
+Live, the speaker's tap fills a ReferenceBuffer on the monotonic clock and the capture thread
+passes each 16 kHz block with its capture time; offline (`voiceguide recognize --reference`,
+the benchmark) `OfflineReference` plays a file into the same buffer on a clock of its own. Both
+then run this one class, so what the benchmark measures is what the box runs.
+
+Timestamps on both sides carry unknown latency (the sound server's buffers, the USB mic), so
+the delay between a sample leaving the speaker and its echo reaching the mic is *estimated*
+from the signals themselves (GCC-PHAT cross-correlation over the last second, whenever the box
+is talking) and tracked as a running median. The canceller's adaptive filter then only has
+to absorb the room's own reverberation.
+
+When the box has been silent for longer than the filter's memory, the stage is a pass-through:
+it costs nothing, and the person's voice reaches the recogniser untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+import time
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from voiceguide.audio.pcm import PCM16, SPEECH_RATE_HZ, pcm16_to_float
+from voiceguide.speech_in.echo_cancel import EchoCanceller, ReferenceBuffer
+
+log = logging.getLogger(__name__)
+
+FRAME_SECONDS = 0.01  # the canceller's frame; blocks are cut to whole frames
+FILTER_SECONDS = 0.2  # the adaptive filter's memory: reverberation up to this long is removed
+MAX_DELAY_SECONDS = 0.5  # the largest playback-to-capture delay the estimator looks for
+ESTIMATE_EVERY_SECONDS = 0.5  # while the delay is not yet known
+SETTLED_EVERY_SECONDS = 5.0  # once the last estimates agree: it only drifts, if at all
+SETTLED_SPREAD_SECONDS = 0.002
+ESTIMATE_WINDOW_SECONDS = 1.0
+FIRST_ESTIMATE_SECONDS = 0.8  # the first estimate needs only this much history: be quick
+PEAK_RATIO = 6.0  # a correlation peak this many times the mean counts as a delay estimate
+ESTIMATES_KEPT = 7  # the running median over the last estimates
+ALIGN_MARGIN_SECONDS = 0.0025  # the echo may come this much after its aligned reference
+ACTIVE_LEVEL = 1e-4
+# Residual echo suppression (libspeexdsp's own defaults): -60/-25 or -60/-40 dB cost 10 of
+# 122 commands said over 0 dB echo and removed no more echo (docs/benchmarks.md).
+ECHO_SUPPRESS_DB = -40
+ECHO_SUPPRESS_ACTIVE_DB = -15  # reference RMS (full scale 1) above which the box counts as talking
+
+
+@dataclass
+class EchoStats:
+    """What the echo stage did so far, for the log, `doctor` and the benchmark."""
+
+    delay_seconds: float = 0.0  # the tracked playback-to-capture delay
+    delay_estimates: int = 0  # how many correlation peaks were strong enough to count
+    active_seconds: float = 0.0  # audio that went through the canceller (the box talking)
+    passed_seconds: float = 0.0  # audio passed through untouched (the box silent)
+    energy_in: float = 0.0  # mic energy while the canceller ran
+    energy_out: float = 0.0  # the same after cancellation
+    cpu_seconds: float = 0.0  # process time spent in this stage
+
+    @property
+    def removed_db(self) -> float:
+        """Echo return loss enhancement: how much quieter the mic got while the box talked."""
+        if self.energy_out <= 0 or self.energy_in <= 0:
+            return 0.0
+        return float(10 * np.log10(self.energy_in / self.energy_out))
+
+
+def gcc_phat_delay(mic: np.ndarray, ref: np.ndarray, max_lag: int) -> tuple[int, float] | None:
+    """Lag (samples, mic after ref) of the strongest GCC-PHAT peak in [0, max_lag], and its
+    height over the mean of that range; None when either signal is silent."""
+    n = len(mic) + len(ref)
+    size = 1 << (n - 1).bit_length()
+    cross = np.fft.rfft(mic, size) * np.conj(np.fft.rfft(ref, size))
+    magnitude = np.abs(cross)
+    if not np.any(magnitude > 0):
+        return None
+    corr = np.fft.irfft(cross / np.maximum(magnitude, 1e-12), size)[: max_lag + 1]
+    corr = np.abs(corr)
+    peak = int(np.argmax(corr))
+    mean = float(np.mean(corr)) or 1e-12
+    return peak, float(corr[peak]) / mean
+
+
+class EchoPath:
+    """Echo-cancelled int16 microphone blocks out, the same length as in."""
+
+    def __init__(
+        self,
+        reference: ReferenceBuffer,
+        canceller: EchoCanceller | None = None,
+        sample_rate_hz: int = SPEECH_RATE_HZ,
+        initial_delay_seconds: float = 0.0,
+    ) -> None:
+        self.reference = reference
+        self.sample_rate_hz = sample_rate_hz
+        self.canceller = canceller or EchoCanceller(
+            sample_rate_hz, frame_seconds=FRAME_SECONDS, filter_seconds=FILTER_SECONDS,
+            echo_suppress_db=ECHO_SUPPRESS_DB, echo_suppress_active_db=ECHO_SUPPRESS_ACTIVE_DB,
+        )  # fmt: skip
+        # A delay measured before (the same devices, an earlier session) lines the signals up
+        # from the first word; it is re-estimated as soon as the box talks.
+        self.stats = EchoStats(
+            delay_seconds=max(0.0, min(MAX_DELAY_SECONDS, initial_delay_seconds))
+        )
+        self._frame = self.canceller.frame
+        self._pending = np.zeros(0, PCM16)  # mic samples not yet a whole frame
+        self._pending_start = 0.0  # capture time of _pending[0]
+        self._active = False
+        self._last_sound = -1e9  # capture time at which the reference was last audible
+        history = round((ESTIMATE_WINDOW_SECONDS + MAX_DELAY_SECONDS) * sample_rate_hz)
+        self._mic_history: deque[np.ndarray] = deque()
+        self._ref_history: deque[np.ndarray] = deque()
+        self._history_len = 0
+        self._history_max = history
+        self._since_estimate = 0.0
+        self._estimates: deque[float] = deque(maxlen=ESTIMATES_KEPT)
+
+    @property
+    def lined_up(self) -> bool:
+        """True once this stage has measured the delay itself (not only remembered it)."""
+        return self.stats.delay_estimates > 0
+
+    @property
+    def delay_seconds(self) -> float:
+        """The tracked delay between playback and capture."""
+        return self.stats.delay_seconds
+
+    def process(self, mic: np.ndarray, start_monotonic: float) -> np.ndarray:
+        """Cancel the echo in one block of int16 mic samples captured from `start_monotonic`."""
+        started = time.process_time()
+        try:
+            return self._process(np.asarray(mic, PCM16), start_monotonic)
+        finally:
+            self.stats.cpu_seconds += time.process_time() - started
+
+    def _process(self, mic: np.ndarray, start: float) -> np.ndarray:
+        if not len(self._pending):
+            self._pending_start = start
+        block = np.concatenate([self._pending, mic]) if len(self._pending) else mic
+        block_start = self._pending_start
+        whole = len(block) // self._frame * self._frame
+        self._pending = block[whole:]
+        self._pending_start = block_start + whole / self.sample_rate_hz
+        block = block[:whole]
+        if not whole:
+            # Keep the stream's length: what waits for a whole frame comes out next time, so
+            # this block gives nothing yet; the caller's next block carries it.
+            return block
+        seconds = whole / self.sample_rate_hz
+        raw_ref = self.reference.take(block_start + self.reference.lead_seconds, whole)
+        audible = float(np.sqrt(np.mean(np.square(raw_ref / 32768.0)))) > ACTIVE_LEVEL
+        end = block_start + seconds
+        if audible:
+            self._last_sound = end
+        self._remember(block, raw_ref, seconds)
+        # The echo outlasts the sound by the delay plus the room's reverberation.
+        hangover = self.stats.delay_seconds + FILTER_SECONDS
+        active = end - self._last_sound <= hangover
+        if active != self._active:
+            log.debug("echo canceller %s", "on: the box is talking" if active else "idle")
+            self._active = active
+        if not active:
+            self.stats.passed_seconds += seconds
+            return block
+        # The reference leads its echo by just ALIGN_MARGIN_SECONDS: speexdsp's filter converges
+        # badly on a bulk delay (20 dB removed when aligned, 1.4 dB with 50 ms to spare).
+        lead = self.reference.lead_seconds
+        shift = self.stats.delay_seconds - ALIGN_MARGIN_SECONDS
+        ref = self.reference.take(block_start - shift + lead, whole)
+        out = self.canceller.process(block, ref)
+        self.stats.active_seconds += seconds
+        self.stats.energy_in += float(np.sum(np.square(block.astype(np.float64))))
+        self.stats.energy_out += float(np.sum(np.square(out.astype(np.float64))))
+        return out
+
+    def _remember(self, mic: np.ndarray, raw_ref: np.ndarray, seconds: float) -> None:
+        """Keep the last second or so of both signals and re-estimate the delay now and then."""
+        self._mic_history.append(mic)
+        self._ref_history.append(raw_ref)
+        self._history_len += len(mic)
+        while self._history_len - len(self._mic_history[0]) >= self._history_max:
+            self._history_len -= len(self._mic_history.popleft())
+            self._ref_history.popleft()
+        self._since_estimate += seconds
+        settled = len(self._estimates) == ESTIMATES_KEPT and (
+            max(self._estimates) - min(self._estimates) <= SETTLED_SPREAD_SECONDS
+        )
+        every = SETTLED_EVERY_SECONDS if settled else ESTIMATE_EVERY_SECONDS
+        enough = (
+            self._history_max
+            if self._estimates
+            else round(FIRST_ESTIMATE_SECONDS * self.sample_rate_hz)
+        )
+        if self._since_estimate < every or self._history_len < enough:
+            return
+        self._since_estimate = 0.0
+        ref = np.concatenate(self._ref_history).astype(np.float32)
+        if float(np.sqrt(np.mean(np.square(ref / 32768.0)))) <= ACTIVE_LEVEL:
+            return  # the box was silent: nothing to line up
+        mic_all = np.concatenate(self._mic_history).astype(np.float32)
+        found = gcc_phat_delay(mic_all, ref, round(MAX_DELAY_SECONDS * self.sample_rate_hz))
+        log.debug("echo delay estimate: %s", None if found is None else
+                  f"{found[0] / self.sample_rate_hz * 1000:.1f} ms, peak {found[1]:.1f}")  # fmt: skip
+        if found is None or found[1] < PEAK_RATIO:
+            return
+        self._estimates.append(found[0] / self.sample_rate_hz)
+        self.stats.delay_estimates += 1
+        delay = statistics.median(self._estimates)
+        if abs(delay - self.stats.delay_seconds) > 0.005:
+            log.info("echo delay now %.0f ms", delay * 1000)
+        self.stats.delay_seconds = delay
+
+    def close(self) -> None:
+        """Free the canceller's native state and the reference's resamplers."""
+        self.canceller.close()
+        self.reference.close()
+
+
+@dataclass(frozen=True)
+class _Block:
+    """A stretch of reference audio as the player's tap hands it over."""
+
+    frames: np.ndarray
+    sample_rate_hz: int
+    start_monotonic: float
+
+
+class OfflineReference:
+    """Plays a recorded reference (what the speaker played) into a ReferenceBuffer, block by
+    block ahead of the microphone, as the player's tap does live."""
+
+    def __init__(
+        self,
+        reference: ReferenceBuffer,
+        samples: np.ndarray,
+        sample_rate_hz: int = SPEECH_RATE_HZ,
+        ahead_seconds: float = 0.1,
+    ) -> None:
+        self.reference = reference
+        self.samples = np.asarray(samples, np.float32)  # floats in -1..1
+        self.sample_rate_hz = sample_rate_hz
+        self.ahead = round(ahead_seconds * sample_rate_hz)
+        self._fed = 0
+
+    def until(self, stream_seconds: float) -> None:
+        """Hand over the reference up to a little past `stream_seconds` of the stream."""
+        upto = min(len(self.samples), round(stream_seconds * self.sample_rate_hz) + self.ahead)
+        if upto > self._fed:
+            self.reference.add(
+                _Block(self.samples[self._fed : upto], self.sample_rate_hz,
+                       self._fed / self.sample_rate_hz)
+            )  # fmt: skip
+            self._fed = upto
+
+
+def offline_echo_path(reference_pcm16: np.ndarray) -> tuple[EchoPath, OfflineReference]:
+    """The product's echo stage for a recording with its played reference (stream clock = 0)."""
+    buffer = ReferenceBuffer()
+    path = EchoPath(buffer)
+    return path, OfflineReference(buffer, pcm16_to_float(np.asarray(reference_pcm16, PCM16)))
