@@ -22,11 +22,10 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-
-from audio_room import AudioRoom, envelope
+sys.path.insert(0, str(ROOT))
 
 from bench.figures import emit
+from tests.support.audio_room import AudioRoom, envelope
 from voiceguide.audio.devices import choose_output_device
 from voiceguide.speech_out.player import Player
 

@@ -4,7 +4,7 @@
                                         [--limit-seconds N] [--json out.json]
 
 The routine is played in real time into the `box_speaker` null sink of a private PulseAudio
-server (tests/audio_room.py) while the sink's monitor is recorded. `--driver runner` drives the
+server (tests/support/audio_room.py) while the sink's monitor is recorded. `--driver runner` drives the
 real Session + Runner (the loop `voiceguide run` uses) with voiceguide's AudioSpeechOut;
 `--driver simple` calls speak() from a plain absolute-deadline scheduler.
 
@@ -27,11 +27,10 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-
-from audio_room import AudioRoom, envelope
+sys.path.insert(0, str(ROOT))
 
 from bench.figures import emit
+from tests.support.audio_room import AudioRoom, envelope
 from voiceguide.app.config import Config
 from voiceguide.app.plans import timeline_for
 from voiceguide.speech_out.speaker import AudioSpeechOut
@@ -151,7 +150,7 @@ def measure(routine: str, driver: str, limit: float | None) -> dict[str, object]
 
         def sample_anchor() -> None:
             while not sampling.wait(5.0):
-                anchors.append((time.monotonic(), speech.player._anchor))
+                anchors.append((time.monotonic(), speech.player.anchor))
 
         threading.Thread(target=sample_anchor, daemon=True).start()
         time.sleep(0.5)

@@ -1,6 +1,6 @@
 """Start-up time of `voiceguide serve`: process start to the spoken "Ready." (issue 5 goal: ≤3 s).
 
-Runs serve in a private PulseAudio room (tests/audio_room.py) with pocketsphinx. The first run
+Runs serve in a private PulseAudio room (tests/support/audio_room.py) with pocketsphinx. The first run
 builds the phrase cache and is reported separately; the goal is for runs with the cache built.
 
     .venv/bin/python bench/startup.py --runs 5
@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
 
-from audio_room import AudioRoom, alsa_device
+from tests.support.audio_room import AudioRoom, alsa_device
 
 
 def one_run(env: dict[str, str]) -> float:
