@@ -34,7 +34,7 @@ from voiceguide.speech_in.factory import open_listener
 from voiceguide.speech_in.listener import Listener, grammar_for
 from voiceguide.speech_in.recording import listen_to_recording
 from voiceguide.speech_in.rejection import Rejection, Thresholds
-from voiceguide.speech_in.settings import ListenSettings
+from voiceguide.speech_in.settings import ENGINES, ListenSettings
 from voiceguide.speech_out.synth import read_wav
 
 CHUNK_SECONDS = 0.03
@@ -449,7 +449,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small subset for CI")
     parser.add_argument("--split", choices=["test", "train"], default="test")
-    parser.add_argument("--engine", choices=["pocketsphinx", "vosk"], default="pocketsphinx")
+    parser.add_argument("--engine", choices=list(ENGINES), default="pocketsphinx")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--tune", action="store_true", help="sweep rejection thresholds")
     parser.add_argument("--write-docs", action="store_true", help="update docs/benchmarks.md")

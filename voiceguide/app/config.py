@@ -15,7 +15,7 @@ import yaml
 from voiceguide.content.loader import default_routines_dir
 from voiceguide.content.locales import available_locales
 from voiceguide.errors import UserError
-from voiceguide.speech_in.settings import ListenSettings, ModelSettings
+from voiceguide.speech_in.settings import ENGINES, ListenSettings, ModelSettings
 from voiceguide.speech_out.settings import SpeakerSettings
 from voiceguide.speech_out.synth import VoiceSettings
 
@@ -125,7 +125,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "maximum": 192000,
             "expect": "a sample rate in Hz from 8000 to 192000",
         },
-        "engine": {"enum": ["pocketsphinx", "vosk"], "expect": "pocketsphinx or vosk"},
+        "engine": {"enum": list(ENGINES), "expect": "neural, pocketsphinx or vosk"},
         "vosk_model": {
             "type": ["string", "null"],
             "minLength": 1,

@@ -17,6 +17,7 @@ from voiceguide.app.config import Config
 from voiceguide.audio.pcm import SPEECH_RATE_HZ, float_to_pcm16, pcm16_to_float
 from voiceguide.content.locales import load_locale
 from voiceguide.errors import UserError
+from voiceguide.speech_in.settings import ENGINES
 
 
 def _read_wav_16k(path: Path) -> list[bytes]:
@@ -132,7 +133,7 @@ def add_subcommands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Register `recognize` and `listen`."""
     p = sub.add_parser("recognize", help="print the commands heard in WAV files, as JSON lines")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE.wav")
-    p.add_argument("--engine", dest="recognize_engine", choices=["pocketsphinx", "vosk"])
+    p.add_argument("--engine", dest="recognize_engine", choices=list(ENGINES))
     p.add_argument("--locale", dest="recognize_locale", metavar="LANG")
     p.add_argument(
         "--idle", action="store_true", help="listen for idle phrases (start <routine>, list ...)"

@@ -15,6 +15,7 @@ from voiceguide.cli import listen as cli_listen
 from voiceguide.cli import models as cli_models
 from voiceguide.cli import speech as cli_speech
 from voiceguide.errors import UserError
+from voiceguide.speech_in.settings import ENGINES
 
 log = logging.getLogger("voiceguide")
 Handler = Callable[[argparse.Namespace, Config], int]
@@ -100,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     settings.add_argument("--volume", type=float, metavar="0..1")
     settings.add_argument("--output-device", metavar="NAME|INDEX")
     settings.add_argument("--input-device", metavar="NAME|INDEX")
-    settings.add_argument("--engine", choices=["pocketsphinx", "vosk"])
+    settings.add_argument("--engine", choices=list(ENGINES))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("list", help="show the routines and how long each takes")

@@ -8,6 +8,7 @@ rest of the program never pays for an engine it does not use.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from voiceguide.speech_in.echo_guard import EchoGuard
 from voiceguide.speech_in.engine import Engine, Hypothesis
 from voiceguide.speech_in.listener import Listener, grammar_for
 from voiceguide.speech_in.rejection import Rejection
-from voiceguide.speech_in.settings import ENGINES, ListenSettings
+from voiceguide.speech_in.settings import ENGINES, GRAMMAR_ENGINE, ListenSettings
 
 
 def create_engine(
@@ -38,13 +39,32 @@ def create_engine(
         from voiceguide.speech_in.engines.vosk import create_vosk_engine
 
         return create_vosk_engine(locale, grammar_phrases, model_path)
+    if name == "neural":  # a programming error: it needs the command table, not phrases
+        raise ValueError("create_engine builds grammar engines; use engine_for for neural")
     raise UserError(f"unknown speech engine '{name}' (choose from: {', '.join(ENGINES)})", 2)
 
 
 def engine_for(
     settings: ListenSettings, locale: Locale, commands: Mapping[str, Sequence[str]]
 ) -> Engine:
-    """The configured engine, restricted to `commands`, with its model resolved."""
+    """The configured engine, restricted to `commands`, with its model resolved.
+
+    The neural engine's head knows the session commands of English only. A table with other
+    phrases (idle mode's "start <routine name>": routine names are user data, and a routine
+    added to routines/ must start by voice with no retraining) goes to the grammar engine.
+    """
+    if settings.engine == "neural":
+        from voiceguide.speech_in.engines.neural_engine import NeuralEngine, spots
+
+        if locale.language != "en":
+            raise UserError(
+                f"the neural engine only knows English; for locale '{locale.language}' "
+                "use --engine vosk",
+                2,
+            )
+        if spots(commands):
+            return NeuralEngine(commands)
+        settings = dataclasses.replace(settings, engine=GRAMMAR_ENGINE)
     model_path = None
     if settings.engine == "vosk":
         from voiceguide.speech_in.models.install import resolve_vosk_model
@@ -70,8 +90,17 @@ def open_listener(
     whether the echo canceller has found the playback delay yet (speech_in.echo_path).
     """
     engine = engine_for(settings, locale, commands)
+    if rejection is None:
+        rejection = _rejection_for(engine)
     guard = EchoGuard(playing_text, echo_lined_up) if playing_text is not None else None
     return Listener(
         engine, locale, commands=commands, rejection=rejection, guard=guard,
         on_hypothesis=on_hypothesis,
     )  # fmt: skip
+
+
+def _rejection_for(engine: Engine) -> Rejection:
+    """The neural spotter already applied its own thresholds; grammar engines need the bar."""
+    from voiceguide.speech_in.engines.neural_engine import NEURAL_THRESHOLDS, NeuralEngine
+
+    return Rejection(NEURAL_THRESHOLDS) if isinstance(engine, NeuralEngine) else Rejection()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ENGINES = ("pocketsphinx", "vosk")
+ENGINES = ("pocketsphinx", "vosk", "neural")
+GRAMMAR_ENGINE = "pocketsphinx"  # for phrase tables the neural head was not trained on (idle)
 
 
 @dataclass(frozen=True)

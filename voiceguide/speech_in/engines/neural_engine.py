@@ -1,0 +1,75 @@
+"""The neural command spotter behind the Engine protocol (speech_in.engine).
+
+The spotter (engines/neural/) decides once per utterance which session command, if any, was
+said; this adapter hands each decision to the listener as a final Hypothesis whose text is the
+command's own first phrase, so the listener's matcher, echo guard and debouncing treat it like
+any other engine's result. The spotter's thresholds already decided how sure is sure enough,
+so the listener's rejection passes its results through (`NEURAL_THRESHOLDS`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import cache
+
+from voiceguide.errors import UserError
+from voiceguide.speech_in.engine import Hypothesis
+from voiceguide.speech_in.engines.neural.spotter import Detection, Spotter
+from voiceguide.speech_in.rejection import Thresholds
+
+SAMPLE_RATE_HZ = 16000
+# The spotter's own per-utterance thresholds (tuned on validation voices, MODEL_CARD.md) are
+# the bar; a second bar on the same scores would only lose commands.
+NEURAL_THRESHOLDS = Thresholds(
+    final_safety=0.0, final_other=0.0, partial_safety=0.0, partial_other=None, max_extra_words=0
+)
+
+
+@cache
+def head_classes() -> frozenset[str]:
+    """The session commands the committed head was trained on."""
+    from voiceguide.speech_in.engines.neural.head import load_head
+
+    return frozenset(load_head().classes) - {"none"}
+
+
+def spots(commands: Mapping[str, Sequence[str]]) -> bool:
+    """True if every command of `commands` is one the trained head knows."""
+    return set(commands) <= head_classes()
+
+
+class NeuralEngine:
+    """Session commands from the pretrained speech front end and the project's trained head."""
+
+    sample_rate_hz = SAMPLE_RATE_HZ
+
+    def __init__(self, commands: Mapping[str, Sequence[str]]) -> None:
+        try:
+            self.spotter = Spotter()
+        except (ImportError, OSError, ValueError) as exc:
+            raise UserError(
+                f"the neural speech engine could not load ({exc}); reinstall voiceguide, "
+                "or use --engine pocketsphinx",
+                2,
+            ) from None
+        # The text each command is reported as: its first phrase, which the matcher maps back.
+        self._text = {command: phrases[0] for command, phrases in commands.items() if phrases}
+
+    def accept(self, pcm16_mono: bytes) -> list[Hypothesis]:
+        """Feed a chunk; get the commands decided in it."""
+        return self._hypotheses(self.spotter.accept(pcm16_mono))
+
+    def flush(self) -> list[Hypothesis]:
+        """End of stream: decide on what the spotter still holds."""
+        return self._hypotheses(self.spotter.flush())
+
+    def reset(self) -> None:
+        """Forget the stream so far; times count from zero again."""
+        self.spotter.reset()
+
+    def _hypotheses(self, detections: list[Detection]) -> list[Hypothesis]:
+        return [
+            Hypothesis(self._text[d.command], True, d.start_seconds, d.end_seconds, d.score)
+            for d in detections
+            if d.command in self._text
+        ]
