@@ -19,6 +19,7 @@ from voiceguide.content.schema import schema_errors, schema_problems
 from voiceguide.content.yaml_positions import DataPath, ParsedYaml, parse_yaml_file
 from voiceguide.core.phrases import normalize
 from voiceguide.core.routine import Breathing, Counts, Reps, Routine, Sides, Step
+from voiceguide.core.timeline import MAX_CUES_PER_STEP, step_cue_bound
 from voiceguide.errors import UserError
 
 __all__ = [
@@ -241,8 +242,25 @@ def load_routine_document(path: Path, library: Library) -> RoutineDocument:
     doc.problems += schema_problems(doc.data, "routine", doc)
     doc.problems = sorted(set(doc.problems), key=lambda p: p.sort_key)
     if not doc.problems:
-        doc.routine = _build_routine(doc.data, str(path))
+        routine = _build_routine(doc.data, str(path))
+        doc.problems = _budget_problems(doc, routine)
+        doc.routine = None if doc.problems else routine
     return doc
+
+
+def _budget_problems(doc: RoutineDocument, routine: Routine) -> list[Problem]:
+    """Steps that would plan more cues than any real step needs (planning must stay quick)."""
+    found = []
+    for i, step in enumerate(routine.steps):
+        cues = step_cue_bound(step)
+        if cues > MAX_CUES_PER_STEP:
+            message = (
+                f"this step asks for up to {cues} cues, more than the {MAX_CUES_PER_STEP} a step "
+                "may have; lengthen breathing.every_seconds or counts.every_seconds, "
+                "or use fewer reps, cues or sentences"
+            )
+            found.append(doc.problem(("steps", i), message))
+    return found
 
 
 def load_routine_file(path: Path, library: Library) -> tuple[Routine | None, list[Problem]]:

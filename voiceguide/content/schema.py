@@ -157,6 +157,8 @@ def _message(error: ValidationError, schema: dict[str, Any], instance: Any) -> s
         return f"must be less than {show(bound)}{got}"
     if kind in ("minLength", "minItems", "minProperties"):
         return "must not be empty"
+    if kind == "maxItems":
+        return f"must have at most {bound} items (got {len(instance)})"
     if kind == "pattern":
         return schema.get("patternErrorMessage", f"must match the pattern {bound}") + got
     return error.message

@@ -7,6 +7,8 @@ segments (skip, go back, repeat) and pause inside one without re-planning anythi
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,6 +20,9 @@ SETTLE_SECONDS = 3.0  # time to get into position after the instructions
 SWITCH_SECONDS = 4.0  # time to change sides after the switch cue
 TAIL_SECONDS = 0.5  # breathing room after a segment's last cue
 CUE_CLEARANCE_SECONDS = 0.5  # a breath cue keeps this far from other cues
+# The most cues one step may ask for. Real steps ask for under 60; the bound keeps planning
+# (which `list` and `serve` do for every routine) fast whatever a file says.
+MAX_CUES_PER_STEP = 200
 
 SpeechSeconds = Callable[[str], float]
 
@@ -159,12 +164,14 @@ class _Planner:
         cues: list[Cue] = []
         for k in range(min(counts.final_seconds, int(hold) - 1), 0, -1):
             cues.append(Cue(hold - k, self.locale.number(k).capitalize() + ".", "count", True))
-        if counts.every_seconds:
-            remaining = (int(hold) - 1) // counts.every_seconds * counts.every_seconds
-            while remaining > counts.final_seconds:
+        if counts.every_seconds > 0:
+            every = counts.every_seconds
+            for n in range((int(hold) - 1) // every, 0, -1):
+                remaining = n * every
+                if remaining <= counts.final_seconds:
+                    break
                 text = self.locale.prompt("remaining", seconds=self.locale.number(remaining))
                 cues.append(Cue(hold - remaining, text.capitalize(), "count", True))
-                remaining -= counts.every_seconds
         if counts.halfway:
             mid = hold / 2
             if all(abs(c.offset_seconds - mid) >= 2.0 for c in cues):
@@ -177,22 +184,34 @@ class _Planner:
     ) -> list[Cue]:
         if not step.breathing or not step.breathing.cues:
             return []
-        taken = [(0.0, busy_until)] + [
-            (c.offset_seconds, c.offset_seconds + self.say(c.text)) for c in counts
-        ]
-        taken.append((hold, hold + 1.0))
-        cues, t, n = [], step.breathing.every_seconds, 0
-        while t < hold:
+        # A breath cue at t..end is clear of a taken span a..b when it ends C before a or
+        # starts C after b. Spans sorted by start, with the running maximum of b + C, answer
+        # "does any span starting before end + C reach past t?" in one bisection.
+        taken = sorted(
+            [(0.0, busy_until), (hold, hold + 1.0)]
+            + [(c.offset_seconds, c.offset_seconds + self.say(c.text)) for c in counts]
+        )
+        starts = [a for a, _ in taken]
+        reach: list[float] = []
+        for _, b in taken:
+            reach.append(
+                max(reach[-1], b + CUE_CLEARANCE_SECONDS) if reach else b + CUE_CLEARANCE_SECONDS
+            )
+        said_reach = -math.inf  # the breath cues placed so far all start before t
+        every = step.breathing.every_seconds
+        cues: list[Cue] = []
+        n = 0
+        # Whole counts of the interval, never a running float sum: a tiny interval cannot stall t.
+        for k in range(1, breath_slots(hold, every) + 1):
+            t = k * every
             text = step.breathing.cues[n % len(step.breathing.cues)]
             end = t + self.say(text)
-            clear = all(
-                end + CUE_CLEARANCE_SECONDS <= a or t >= b + CUE_CLEARANCE_SECONDS for a, b in taken
-            )
-            if clear:
-                cues.append(Cue(t, _sentence(text), "breath", True))
-                taken.append((t, end))
-                n += 1
-            t += step.breathing.every_seconds
+            i = bisect_left(starts, end + CUE_CLEARANCE_SECONDS)
+            if (i and reach[i - 1] > t) or said_reach > t:
+                continue
+            cues.append(Cue(t, _sentence(text), "breath", True))
+            said_reach = max(said_reach, end + CUE_CLEARANCE_SECONDS)
+            n += 1
         return cues
 
     def reps(self, index: int, step: Step, side: str | None) -> Segment:
@@ -267,6 +286,40 @@ class _Planner:
         )
 
 
+def breath_slots(hold_seconds: float, every_seconds: float) -> int:
+    """How many k >= 1 have k * every_seconds < hold_seconds: the times a breath cue is tried."""
+    if not (every_seconds > 0 and math.isfinite(every_seconds) and math.isfinite(hold_seconds)):
+        raise ValueError(f"breath interval must be a finite number > 0, not {every_seconds}")
+    if hold_seconds <= every_seconds:
+        return 0
+    k = math.ceil(hold_seconds / every_seconds) - 1
+    # The division rounds; step k onto the exact boundary the products define.
+    while k > 0 and k * every_seconds >= hold_seconds:
+        k -= 1
+    while (k + 1) * every_seconds < hold_seconds:
+        k += 1
+    return k
+
+
+def step_cue_bound(step: Step) -> int:
+    """The most cues planning `step` can produce (all its segments), counted without planning."""
+    sides = 2 if step.sides is Sides.BOTH else 1
+    instruct = 1 + len(step.setup) + len(step.safety) + (1 if step.easier else 0)
+    if step.reps is not None:
+        work = 2 + step.reps.count * max(1, len(step.reps.cues))
+    else:
+        hold = float(step.hold_seconds or 0)
+        counts = step.counts
+        work = 2 + max(0, min(counts.final_seconds, int(hold) - 1))
+        if counts.every_seconds > 0:
+            work += max(0, (int(hold) - 1) // counts.every_seconds)
+        work += 1 if counts.halfway else 0
+        if step.breathing and step.breathing.cues:
+            work += breath_slots(hold, step.breathing.every_seconds)
+    rest = 2 if step.rest_seconds > 0 else 0
+    return instruct + sides * work + (sides - 1) + rest
+
+
 def about(locale: Locale, seconds: float) -> str:
     """A rounded duration for speaking: nearest 5 s under a minute, else nearest half minute."""
     step = 5 if seconds < 60 else 30
@@ -277,6 +330,10 @@ def build_timeline(
     routine: Routine, locale: Locale, speech_seconds: SpeechSeconds | None = None
 ) -> Timeline:
     """Plan every cue of `routine`; `speech_seconds` gives each text's spoken length."""
+    for i, step in enumerate(routine.steps):
+        # The loader reports this, located in the file; here it only guards other callers.
+        if step_cue_bound(step) > MAX_CUES_PER_STEP:
+            raise ValueError(f"step {i} asks for more than {MAX_CUES_PER_STEP} cues")
     planner = _Planner(routine, locale, speech_seconds or estimate_speech_seconds)
     body = [seg for i, step in enumerate(routine.steps) for seg in planner.step_segments(i, step)]
     outro = planner.outro()
