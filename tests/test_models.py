@@ -20,13 +20,9 @@ import yaml
 from voiceguide.app.config import Config
 from voiceguide.cli.models import add_subcommands
 from voiceguide.errors import UserError
-from voiceguide.speech_in.models.install import (
-    RECORD_NAME,
-    install_model,
-    load_manifest,
-    package_model_dir,
-    resolve_vosk_model,
-)
+from voiceguide.speech_in.models.install import install_model
+from voiceguide.speech_in.models.locate import package_model_dir, resolve_vosk_model
+from voiceguide.speech_in.models.manifest import RECORD_NAME, load_manifest
 
 NAME = "vosk-model-test-0.1"
 

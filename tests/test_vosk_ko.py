@@ -24,7 +24,8 @@ from voiceguide.speech_in.engines.vosk import (
     load_model,
 )
 from voiceguide.speech_in.listener import HeardCommand, Listener, run_stream
-from voiceguide.speech_in.models.install import load_manifest, package_model_dir
+from voiceguide.speech_in.models.locate import package_model_dir
+from voiceguide.speech_in.models.manifest import load_manifest
 
 VOICE = "ko+f2"  # of espeak-ng's Korean voices, the one the model understands best
 SPEED = 140  # words per minute

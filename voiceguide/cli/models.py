@@ -8,15 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from voiceguide.app.config import Config
-from voiceguide.speech_in.models.install import (
-    format_model_list,
-    install_dir,
-    install_model,
-    is_model_dir,
-    load_manifest,
-    package_model_dir,
-    verify_models,
-)
+from voiceguide.speech_in.models.install import install_model
+from voiceguide.speech_in.models.locate import install_dir, is_model_dir, package_model_dir
+from voiceguide.speech_in.models.manifest import load_manifest
+from voiceguide.speech_in.models.verify import format_model_list, verify_models
 
 
 def _cmd_list(args: argparse.Namespace, config: Config) -> int:

@@ -67,7 +67,7 @@ def engine_for(
         settings = dataclasses.replace(settings, engine=GRAMMAR_ENGINE)
     model_path = None
     if settings.engine == "vosk":
-        from voiceguide.speech_in.models.install import resolve_vosk_model
+        from voiceguide.speech_in.models.locate import resolve_vosk_model
 
         model_path = resolve_vosk_model(settings.models, locale.language)
     return create_engine(settings.engine, locale, grammar_for(commands), model_path)

@@ -315,7 +315,7 @@ def create_vosk_engine(
     settings name.
     """
     if model_path is None:
-        from voiceguide.speech_in.models.install import resolve_vosk_model
+        from voiceguide.speech_in.models.locate import resolve_vosk_model
         from voiceguide.speech_in.settings import ModelSettings
 
         model_path = resolve_vosk_model(ModelSettings(), locale.language)
