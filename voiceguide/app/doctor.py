@@ -148,8 +148,11 @@ def check_engine(config: Config) -> list[Check]:
     try:
         open_listener(config.listen_settings(), locale, locale.commands)
     except UserError as exc:
-        fix = ("install a model: voiceguide models install NAME" if config.engine == "vosk"
-               else "reinstall: pip install --force-reinstall pocketsphinx")  # fmt: skip
+        fix = {
+            "vosk": "install a model: voiceguide models install NAME",
+            "neural": "reinstall voiceguide (its head ships in the package; the front end in the "
+            "pyopen-wakeword and ai-edge-litert wheels), or set engine: pocketsphinx",
+        }.get(config.engine, "reinstall: pip install --force-reinstall pocketsphinx")
         return [Check("speech engine", False, str(exc), fix)]
     took = time.monotonic() - started
     return [Check("speech engine", True,

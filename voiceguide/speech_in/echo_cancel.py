@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from voiceguide.audio.pcm import SPEECH_RATE_HZ, float_to_pcm16
+from voiceguide.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,9 @@ class EchoCanceller:
     ) -> None:
         lib = load_speexdsp()
         if lib is None:
-            raise RuntimeError("libspeexdsp is not installed (Debian package libspeexdsp1)")
+            raise UserError(
+                "echo cancellation needs libspeexdsp (sudo apt-get install libspeexdsp1)", 2
+            )
         self._lib = lib
         self.frame = round(sample_rate_hz * frame_seconds)
         self._echo = lib.speex_echo_state_init(self.frame, round(sample_rate_hz * filter_seconds))

@@ -8,11 +8,12 @@ then run this one class, so what the benchmark measures is what the box runs.
 
 Timestamps on both sides carry unknown latency (the sound server's buffers, the USB mic), so
 the delay between a sample leaving the speaker and its echo reaching the mic is *estimated*
-from the signals themselves (GCC-PHAT cross-correlation over the last second, whenever the box
+from the signals themselves (GCC-PHAT cross-correlation over the last 1.5 s, whenever the box
 is talking) and tracked as a running median. The canceller's adaptive filter then only has
 to absorb the room's own reverberation.
 
-When the box has been silent for longer than the filter's memory, the stage is a pass-through:
+When the box has been silent for longer than the delay plus the filter's memory (0.2 s), the
+stage is a pass-through:
 it costs nothing, and the person's voice reaches the recogniser untouched.
 """
 
@@ -43,8 +44,9 @@ PEAK_RATIO = 6.0  # a correlation peak this many times the mean counts as a dela
 ESTIMATES_KEPT = 7  # the running median over the last estimates
 ALIGN_MARGIN_SECONDS = 0.0025  # the echo may come this much after its aligned reference
 ACTIVE_LEVEL = 1e-4
-# Residual echo suppression (libspeexdsp's own defaults): -60/-25 or -60/-40 dB cost 10 of
-# 122 commands said over 0 dB echo and removed no more echo (docs/benchmarks.md).
+# Residual-echo attenuation with the box alone / while the person talks over it: libspeexdsp's
+# own defaults. -60/-25 or -60/-40 dB cost 10 of 122 commands said over 0 dB echo and removed no
+# more echo (docs/benchmarks.md).
 ECHO_SUPPRESS_DB = -40
 ECHO_SUPPRESS_ACTIVE_DB = -15  # reference RMS (full scale 1) above which the box counts as talking
 

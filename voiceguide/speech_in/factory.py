@@ -91,7 +91,7 @@ def open_listener(
     """
     engine = engine_for(settings, locale, commands)
     if rejection is None:
-        rejection = _rejection_for(engine)
+        rejection = _rejection_for(settings, engine)
     guard = EchoGuard(playing_text, echo_lined_up) if playing_text is not None else None
     return Listener(
         engine, locale, commands=commands, rejection=rejection, guard=guard,
@@ -99,8 +99,10 @@ def open_listener(
     )  # fmt: skip
 
 
-def _rejection_for(engine: Engine) -> Rejection:
+def _rejection_for(settings: ListenSettings, engine: Engine) -> Rejection:
     """The neural spotter already applied its own thresholds; grammar engines need the bar."""
+    if settings.engine != "neural":
+        return Rejection()  # (and the neural module is never imported for other engines)
     from voiceguide.speech_in.engines.neural_engine import NEURAL_THRESHOLDS, NeuralEngine
 
     return Rejection(NEURAL_THRESHOLDS) if isinstance(engine, NeuralEngine) else Rejection()
