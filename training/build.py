@@ -101,8 +101,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--head", type=Path, default=None, help="where to write the head npz")
     parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--scenes-per-clip", type=int, default=None,
+                        help="augmented scenes per command clip (default 1; 2 looked better on validation)")  # fmt: skip
     args = parser.parse_args(argv)
     cfg = SMOKE if args.smoke else Config()
+    if args.scenes_per_clip:
+        cfg = dataclasses.replace(cfg, pos_scenes_per_clip=args.scenes_per_clip)
     out = args.out or ROOT / "out" / ("smoke" if args.smoke else "full")
     head_path = args.head or (out / "head.npz" if args.smoke else HEAD_FILE)
     epochs = args.epochs or (2 if args.smoke else 18)

@@ -48,6 +48,7 @@ SMOKE = Config(
     rooms=3,
     small_pool=True,
     box_limit=30,
+    pos_scenes_per_clip=1,
 )
 
 _BANK: dict = {}
@@ -233,13 +234,14 @@ def build_scenes(cfg: Config, seed: int, out: Path, log=print) -> list[Path]:
     _BANK.update(bank)
     tasks = []
     n_pos, n_neg = len(bank["pos"]), len(bank["neg"])
-    specs = [("pos", list(range(n_pos)) * cfg.pos_scenes_per_clip), ("neg", list(range(n_neg))),
-             ("bg", list(range(cfg.background_scenes)))]  # fmt: skip
-    for kind, idx in specs:
+    specs = [("pos", list(range(n_pos)), 0), ("neg", list(range(n_neg)), 0),
+             ("bg", list(range(cfg.background_scenes)), 0)]  # fmt: skip
+    specs += [("pos", list(range(n_pos)), r) for r in range(1, cfg.pos_scenes_per_clip)]
+    for kind, idx, r in specs:
         for k in range(0, len(idx), 150):
-            path = out / f"{kind}-{k // 150:04d}.npz"
+            path = out / f"{kind}{r or ''}-{k // 150:04d}.npz"  # copy r: its own augmentation
             if not path.is_file():
-                tasks.append((kind, idx[k : k + 150], seed + k // max(1, len(idx)), str(path)))
+                tasks.append((kind, idx[k : k + 150], seed + 1000 * r, str(path)))
     t0 = time.time()
     log(f"embedding {len(tasks)} shards ({n_pos} command, {n_neg} non-command, "
         f"{cfg.background_scenes} background scenes)")  # fmt: skip

@@ -30,7 +30,7 @@ VARIANTS: dict[str, tuple[str, ...]] = {
     ),
     "stop": (
         "please stop", "okay stop", "stop please", "stop now", "stop it", "that's enough",
-        "I want to stop", "stop stop", "end it now", "quit the session",
+        "I want to stop", "stop stop", "end it now",
     ),
     "pause": (
         "hang on", "okay wait", "wait a second", "pause please", "just a moment",

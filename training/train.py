@@ -25,7 +25,9 @@ def load_scenes(paths: list[Path]) -> dict[str, np.ndarray]:
         with np.load(p) as d:
             for k in ("emb", "lengths", "cls", "start", "end", "follow", "voice"):
                 parts[k].append(d[k])
-            parts["kind"].append(np.full(len(d["lengths"]), p.name.split("-")[0]))
+            parts["kind"].append(
+                np.full(len(d["lengths"]), p.name.split("-")[0].rstrip("0123456789"))
+            )
     out = {k: np.concatenate(v) for k, v in parts.items()}
     out["offset"] = np.concatenate([[0], np.cumsum(out["lengths"])[:-1]])
     return out
