@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import jsonschema
@@ -195,7 +196,7 @@ def test_unknown_override_key_is_a_bug() -> None:
     [
         ({"volume": 2.0}, "--volume must be a number from 0 to 1, not 2.0"),
         ({"rate_wpm": 20}, "--rate-wpm must be a whole number of words per minute from 80 to 400"),
-        ({"engine": "whisper"}, "--engine must be pocketsphinx or vosk, not 'whisper'"),
+        ({"engine": "whisper"}, "--engine must be neural, pocketsphinx or vosk, not 'whisper'"),
         ({"locale": "xx"}, "--locale must be one of en, ko, not 'xx'"),
     ],
 )
@@ -206,18 +207,18 @@ def test_bad_override_values(overrides: dict[str, object], message: str) -> None
 # ---- errors in the file --------------------------------------------------------------------
 def test_unknown_key_suggests_the_closest(isolated: Path) -> None:
     path = write(isolated / "config.yaml", "locale: en\nrate_wpm: 150\nvoise: en-gb\n")
-    assert error_of(path) == f"{path}:3: unknown key 'voise' (did you mean 'voice'?)"
+    assert error_of(path) == f"{path}:3:1: unknown key 'voise' (did you mean 'voice'?)"
 
 
 def test_unknown_key_without_a_close_match_lists_keys(isolated: Path) -> None:
     path = write(isolated / "config.yaml", "zzz: 1\n")
     message = error_of(path)
-    assert message.startswith(f"{path}:1: unknown key 'zzz' (known keys: locale, routines_dir,")
+    assert message.startswith(f"{path}:1:1: unknown key 'zzz' (known keys: locale, routines_dir,")
 
 
 def test_yaml_boolean_key_is_reported_as_written(isolated: Path) -> None:
     path = write(isolated / "config.yaml", "voice: en\non: true\n")
-    assert error_of(path).startswith(f"{path}:2: unknown key 'on'")
+    assert error_of(path).startswith(f"{path}:2:1: unknown key 'on'")
 
 
 @pytest.mark.parametrize(
@@ -229,7 +230,7 @@ def test_yaml_boolean_key_is_reported_as_written(isolated: Path) -> None:
         ("rate_wpm: 150.5\n", 1, "rate_wpm must be a whole number"),
         ("rate_wpm: true\n", 1, "rate_wpm must be a whole number"),
         ("pitch: 100\n", 1, "pitch must be a whole number from 0 to 99, not 100"),
-        ("engine: whisper\n", 1, "engine must be pocketsphinx or vosk, not 'whisper'"),
+        ("engine: whisper\n", 1, "engine must be neural, pocketsphinx or vosk, not 'whisper'"),
         ("log_level: loud\n", 1, "log_level must be one of debug, info, warning, error"),
         ("output_rate_hz: 100\n", 1, "output_rate_hz must be a sample rate in Hz"),
         ("output_device: -1\n", 1, "output_device must be part of a device name, or a device"),
@@ -244,7 +245,9 @@ def test_yaml_boolean_key_is_reported_as_written(isolated: Path) -> None:
 )
 def test_bad_values(isolated: Path, text: str, line: int, message: str) -> None:
     path = write(isolated / "config.yaml", text)
-    assert error_of(path).startswith(f"{path}:{line}: {message}")
+    # The value's own line and column: 'key: ' puts it len(key) + 3 columns in.
+    column = text.splitlines()[line - 1].index(":") + 3
+    assert error_of(path).startswith(f"{path}:{line}:{column}: {message}")
 
 
 @pytest.mark.parametrize(
@@ -259,29 +262,32 @@ def test_bad_values(isolated: Path, text: str, line: int, message: str) -> None:
 )
 def test_malformed_yaml_names_the_line(isolated: Path, text: str, line: int) -> None:
     path = write(isolated / "config.yaml", text)
-    assert error_of(path).startswith(f"{path}:{line}: invalid YAML: ")
+    assert re.match(rf"{re.escape(str(path))}:{line}:\d+: could not parse YAML: ", error_of(path))
 
 
 def test_duplicate_key(isolated: Path) -> None:
     path = write(isolated / "config.yaml", "voice: a\npitch: 3\nvoice: b\n")
-    assert error_of(path) == f"{path}:3: duplicate key 'voice' (first on line 1)"
+    assert error_of(path) == f"{path}:3:1: voice: duplicate key 'voice' (first on line 1)"
 
 
 @pytest.mark.parametrize("text", ["- voice\n- pitch\n", "just a sentence\n", "42\n"])
 def test_top_level_must_be_a_mapping(isolated: Path, text: str) -> None:
     path = write(isolated / "config.yaml", text)
-    assert error_of(path) == f"{path}:1: expected 'key: value' lines at the top level"
+    assert error_of(path) == f"{path}:1:1: expected 'key: value' lines at the top level"
 
 
 def test_not_utf8(isolated: Path) -> None:
     path = isolated / "config.yaml"
     path.write_bytes(b"voice: \xff\xfe\n")
-    assert error_of(path) == f"{path}: config file is not UTF-8 text"
+    assert error_of(path) == f"{path}:1:8: file is not UTF-8 text (byte 0xff cannot be decoded)"
 
 
 def test_a_directory_is_not_a_config_file(isolated: Path) -> None:
     (isolated / "dir.yaml").mkdir()
-    assert error_of(isolated / "dir.yaml") == f"config file {isolated / 'dir.yaml'} does not exist"
+    assert (
+        error_of(isolated / "dir.yaml")
+        == f"config file {isolated / 'dir.yaml'} is not a regular file"
+    )
 
 
 # ---- docs stay in step with the code -------------------------------------------------------

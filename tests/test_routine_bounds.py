@@ -70,7 +70,9 @@ def test_step_over_the_cue_budget_is_a_located_problem(tmp_path: Path) -> None:
         ("rest_seconds: 601", "rest_seconds", "must be at most 600 (got 601)"),
     ],
 )
-def test_timing_fields_have_sane_ranges(tmp_path: Path, field: str, value: str, message: str) -> None:
+def test_timing_fields_have_sane_ranges(
+    tmp_path: Path, field: str, value: str, message: str
+) -> None:
     step = "  - exercise: Lie still\n    setup: Lie down.\n"
     if not field.startswith(("hold_seconds", "reps")):
         step += "    hold_seconds: 30\n"

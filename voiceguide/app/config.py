@@ -14,6 +14,7 @@ import yaml
 
 from voiceguide.content.loader import default_routines_dir
 from voiceguide.content.locales import available_locales
+from voiceguide.content.yaml_positions import parse_yaml_file
 from voiceguide.errors import UserError
 from voiceguide.speech_in.settings import ENGINES, ListenSettings, ModelSettings
 from voiceguide.speech_out.settings import SpeakerSettings
@@ -150,6 +151,8 @@ def find_config_file(path: Path | None = None) -> Path | None:
     """The config file to read: `path`, else $VOICEGUIDE_CONFIG, else the first that exists."""
     if path is not None:
         path = Path(path).expanduser()
+        if path.exists() and not path.is_file():
+            raise UserError(f"config file {path} is not a regular file", 2)
         if not path.is_file():
             raise UserError(f"config file {path} does not exist", 2)
         return path
@@ -192,42 +195,36 @@ def dump_config(config: Config) -> str:
 
 # ---- file ----------------------------------------------------------------------------------
 def _read_file(path: Path) -> dict[str, object]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise UserError(f"{path}: config file is not UTF-8 text", 2) from None
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read config file: {exc.strerror}", 2) from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        context = getattr(exc, "context", None)
-        if context and problem.startswith("but "):
-            problem = f"{context}, {problem}"  # "but found another document" needs its context
-        raise UserError(f"{where}: invalid YAML: {problem}", 2) from None
-    if data is None:
+    # The one YAML loader: regular files only, a size cap, YAML 1.2 values, no NaN, bounded
+    # nesting; every rejection below names file:line:column.
+    parsed = parse_yaml_file(path)
+    if parsed.empty:
         return {}  # an empty file (or only comments) means all defaults
-    if not isinstance(node, yaml.MappingNode) or not isinstance(data, dict):
-        raise UserError(f"{path}:1: expected 'key: value' lines at the top level", 2)
+    if parsed.problems:
+        raise UserError(str(min(parsed.problems, key=lambda p: p.sort_key)), 2)
+    data = parsed.data
+    if data is None:
+        return {}  # a document that is only `~`
+    if not isinstance(data, dict):
+        pos = parsed.pos(())
+        raise UserError(
+            f"{path}:{pos.line}:{pos.column}: expected 'key: value' lines at the top level", 2
+        )
 
-    lines: dict[str, int] = {}
-    for key_node, _ in node.value:
-        key = str(key_node.value)
-        line = key_node.start_mark.line + 1
-        if key in lines:
-            raise UserError(f"{path}:{line}: duplicate key '{key}' (first on line {lines[key]})", 2)
-        lines[key] = line
+    def where(key: str, *, at_key: bool = False) -> tuple[int, int]:
+        pos = parsed.pos((key,))
+        return (pos.key_line, pos.key_column) if at_key else (pos.line, pos.column)
+
+    for key in data:
         if key not in KEYS:
-            raise UserError(f"{path}:{line}: {_unknown_key(key)}", 2)
+            line, column = where(key, at_key=True)
+            raise UserError(f"{path}:{line}:{column}: {_unknown_key(key)}", 2)
 
-    # Only a key's value can be wrong now; report the first by line.
-    problems = [(lines[key], f"{path}:{lines[key]}: {key} {msg}") for key, msg in _problems(data)]
+    # Only a key's value can be wrong now; report the first in the file.
+    problems = [(where(key), key, msg) for key, msg in _problems(data)]
     if problems:
-        raise UserError(min(problems)[1], 2)
+        (line, column), key, message = min(problems)
+        raise UserError(f"{path}:{line}:{column}: {key} {message}", 2)
     return _to_fields(data, base_dir=path.parent)
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
-import yaml
-
+from voiceguide.content.yaml_positions import parse_yaml_resource
 from voiceguide.core.commands import Command
 from voiceguide.core.locale import Locale
 from voiceguide.errors import UserError
@@ -28,7 +27,16 @@ def load_locale(language: str = "en") -> Locale:
         raise UserError(
             f"unknown locale '{language}' (available: {', '.join(available_locales())})", 2
         )
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    parsed = parse_yaml_resource(path, f"voiceguide/locales/{language}.yaml")
+    if parsed.problems:
+        first = min(parsed.problems, key=lambda p: p.sort_key)
+        more = len(parsed.problems) - 1
+        raise UserError(f"{first}" + (f" (and {more} more problems)" if more else ""))
+    data = parsed.data
+    if not isinstance(data, dict) or not isinstance(data.get("commands"), dict):
+        raise UserError(
+            f"voiceguide/locales/{language}.yaml:1:1: a locale needs a commands mapping"
+        )
     missing = [c.value for c in Command if c.value not in data["commands"]]
     if missing:
         raise UserError(f"locale '{language}' lacks phrases for: {', '.join(missing)}")

@@ -1,31 +1,116 @@
-"""Parse YAML into plain data while remembering where every key and value sits in the file.
+"""Read and parse YAML into plain data, remembering where every key and value sits in the file.
 
-PyYAML's constructor throws positions away, so we compose the node tree with a SafeLoader
-and build the data ourselves, recording each node's mark under its data path. Anchors,
-aliases and merge keys (`<<: *anchor`) are resolved here too.
+This is the one YAML loader: routines, the exercise library, locales and the config all come
+through it, so every file gets the same bounds and the same error format.
+
+- **Bounded reading.** Only regular files are opened (a FIFO or a symlink to /dev/zero is refused
+  from its stat, never read), and a file over MAX_FILE_BYTES is refused unread.
+- **Bounded parsing.** libyaml's C parser where PyYAML has it; a pass over the events refuses
+  nesting deeper than MAX_DEPTH before anything recursive runs, and aliases may expand the
+  document to at most MAX_NODES values.
+- **YAML 1.2 core schema scalars.** `010` is ten, `1:30` and `no` are text, `1e3` is a number;
+  `.nan` and `.inf` are refused (a bound compares false against NaN, so it would slip through).
+
+PyYAML's constructor throws positions away, so we compose the node tree and build the data
+ourselves, recording each node's mark under its data path. Anchors, aliases and merge keys
+(`<<: *anchor`) are resolved here too. Every failure is a Problem at file:line:column.
 """
 
 from __future__ import annotations
 
+import math
+import os
+import re
+import stat
 from dataclasses import dataclass, field
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.events import CollectionEndEvent, CollectionStartEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.resolver import BaseResolver
+from yaml.scanner import Scanner
 
 from voiceguide.content.problem import Problem, format_field
 
 DataPath = tuple[str | int, ...]
 
+MAX_FILE_BYTES = 256 * 1024  # the largest routine we ship is under 8 KiB
 # Aliases can expand exponentially ("billion laughs"); no real routine comes near this.
 MAX_NODES = 50_000
 MAX_DEPTH = 64
+MAX_INT_DIGITS = 18  # beyond this a whole number is a typo, and huge ints are slow to handle
 
+_STR_TAG = "tag:yaml.org,2002:str"
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_NULL_TAG = "tag:yaml.org,2002:null"
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _RECURSIVE = "an alias refers to itself; recursive data is not allowed"
+
+# YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution).
+_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_FLOAT = re.compile(
+    r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+)
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+
+
+class _Core12Resolver(BaseResolver):
+    """Implicit tags by the YAML 1.2 core schema, plus merge keys; everything else is text."""
+
+
+for _tag, _regexp, _first in (
+    (_BOOL_TAG, _BOOL, "tTfF"),
+    (_INT_TAG, _INT, "-+0123456789"),
+    (_FLOAT_TAG, _FLOAT, "-+.0123456789"),
+    (_NULL_TAG, _NULL, ["~", "n", "N", ""]),
+    (_MERGE_TAG, re.compile(r"^(?:<<)$"), "<"),
+):
+    _Core12Resolver.add_implicit_resolver(_tag, _regexp, list(_first))
+
+
+class _PyLoader(Reader, Scanner, Parser, Composer, _Core12Resolver):
+    """The pure-Python parser: used without libyaml, and for its more specific messages."""
+
+    def __init__(self, stream: str) -> None:
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        Composer.__init__(self)
+        _Core12Resolver.__init__(self)
+
+
+_Loader: Any = _PyLoader
+try:
+    from yaml.cyaml import CParser  # type: ignore[attr-defined]
+except ImportError:  # PyYAML built without libyaml
+    pass
+else:
+
+    class _CLoader(CParser, _Core12Resolver):
+        """libyaml's parser and composer with our resolver: fast, and it reads tabs in text."""
+
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            _Core12Resolver.__init__(self)
+
+    _Loader = _CLoader
+
+
+def using_libyaml() -> bool:
+    """Whether routines and the config are parsed by libyaml's C parser."""
+    return _Loader is not _PyLoader
 
 
 @dataclass(frozen=True)
@@ -38,12 +123,14 @@ class Pos:
     key_column: int
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader used only to compose nodes and construct scalars; no extra tags."""
+class _Refused(Exception):
+    """A value or document we will not build; one Problem at `mark`."""
 
-
-class _TooBig(Exception):
-    pass
+    def __init__(self, mark: Any, message: str, path: DataPath = ()) -> None:
+        super().__init__(message)
+        self.mark = mark
+        self.message = message
+        self.path = path
 
 
 @dataclass
@@ -55,6 +142,7 @@ class ParsedYaml:
     positions: dict[DataPath, Pos] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     parsed: bool = False  # False when the file could not be read or parsed at all
+    empty: bool = False  # the file holds no document (nothing, or only comments)
 
     def pos(self, path: DataPath) -> Pos:
         """Position of `path`, or of its nearest recorded ancestor."""
@@ -78,15 +166,83 @@ def _line_col(text: str, index: int) -> tuple[int, int]:
     return line, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _not_regular(mode: int) -> str | None:
+    if stat.S_ISREG(mode):
+        return None
+    kind = next((word for test, word in _KINDS if test(mode)), "not a plain file")
+    return f"cannot read file: it is {kind}, not a regular file"
+
+
+def _too_big(size: int) -> str:
+    return f"file is too large ({size / 1024:.0f} KiB; the limit is {MAX_FILE_BYTES // 1024} KiB)"
+
+
+def read_bounded(path: Path) -> bytes | str:
+    """The bytes of regular file `path` (at most MAX_FILE_BYTES), or why it was not read."""
+    try:
+        # stat follows a symlink, so a link to /dev/zero is seen as the device it is.
+        reason = _not_regular(os.stat(path).st_mode)
+        if reason:
+            return reason
+        # O_NONBLOCK: if the path was swapped for a FIFO since the stat, open must not wait.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+    except OSError as e:
+        return f"cannot read file: {e.strerror}"
+    try:
+        info = os.fstat(fd)
+        reason = _not_regular(info.st_mode)
+        if reason:
+            return reason
+        if info.st_size > MAX_FILE_BYTES:
+            return _too_big(info.st_size)
+        chunks, total = [], 0
+        while total <= MAX_FILE_BYTES:
+            chunk = os.read(fd, MAX_FILE_BYTES + 1 - total)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > MAX_FILE_BYTES:
+            return _too_big(total)  # it grew after the fstat
+        return b"".join(chunks)
+    except OSError as e:
+        return f"cannot read file: {e.strerror}"
+    finally:
+        os.close(fd)
+
+
 def parse_yaml_file(path: Path, display: str | None = None) -> ParsedYaml:
     """Read and parse one YAML file; every failure becomes a Problem, never an exception."""
     name = display if display is not None else str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        return ParsedYaml(
-            name, problems=[_file_problem(name, 1, 1, f"cannot read file: {e.strerror}")]
-        )
+    raw = read_bounded(path)
+    if isinstance(raw, str):
+        return ParsedYaml(name, problems=[_file_problem(name, 1, 1, raw)])
+    return parse_yaml_bytes(raw, name)
+
+
+def parse_yaml_resource(resource: Traversable, display: str) -> ParsedYaml:
+    """Parse a file bundled in the package (a plain path when installed normally)."""
+    if isinstance(resource, Path):
+        return parse_yaml_file(resource, display)
+    raw = resource.read_bytes()  # inside a zip: no FIFOs there, but keep the size cap
+    if len(raw) > MAX_FILE_BYTES:
+        return ParsedYaml(display, problems=[_file_problem(display, 1, 1, _too_big(len(raw)))])
+    return parse_yaml_bytes(raw, display)
+
+
+def parse_yaml_bytes(raw: bytes, name: str) -> ParsedYaml:
+    """Decode UTF-8 bytes that came from file `name` and parse them."""
+    if len(raw) > MAX_FILE_BYTES:
+        return ParsedYaml(name, problems=[_file_problem(name, 1, 1, _too_big(len(raw)))])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -98,38 +254,88 @@ def parse_yaml_file(path: Path, display: str | None = None) -> ParsedYaml:
     return parse_yaml_text(text, name)
 
 
+def _check_depth(loader: Any) -> None:
+    """Walk the event stream (flat, not recursive) and refuse nesting deeper than MAX_DEPTH."""
+    depth = 0
+    while loader.check_event():
+        event = loader.get_event()
+        if isinstance(event, CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                message = f"could not parse YAML: values are nested more than {MAX_DEPTH} deep"
+                raise _Refused(event.start_mark, message)
+        elif isinstance(event, CollectionEndEvent):
+            depth -= 1
+
+
+def _compose(text: str) -> Node | None:
+    loader = _Loader(text)
+    try:
+        _check_depth(loader)
+    finally:
+        loader.dispose()
+    loader = _Loader(text)  # the reader rejects control characters right here
+    try:
+        node: Node | None = loader.get_single_node()
+        return node
+    finally:
+        loader.dispose()
+
+
+def _python_error(text: str) -> yaml.YAMLError | None:
+    """The pure-Python parser's error for `text`: it names the character it stopped at."""
+    try:
+        loader = _PyLoader(text)  # the reader checks every character up front
+    except yaml.YAMLError as e:
+        return e
+    try:
+        while loader.check_event():
+            loader.get_event()
+    except yaml.YAMLError as e:
+        return e
+    finally:
+        loader.dispose()
+    return None
+
+
+def _yaml_problem(error: yaml.YAMLError, text: str, name: str) -> Problem:
+    if isinstance(error, yaml.MarkedYAMLError):
+        mark = error.problem_mark or error.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        reason = error.problem or error.context or "syntax error"
+        if error.context and reason.startswith("but "):
+            reason = f"{error.context}, {reason}"  # "expected a single document ..., but found ..."
+        return _file_problem(name, line, column, f"could not parse YAML: {reason}")
+    if isinstance(error, yaml.reader.ReaderError):
+        line, column = _line_col(text, error.position)
+        message = f"could not parse YAML: unacceptable character #x{error.character:04x}"
+        return _file_problem(name, line, column, message)
+    return _file_problem(name, 1, 1, f"could not parse YAML: {error}")
+
+
 def parse_yaml_text(text: str, name: str) -> ParsedYaml:
     """Parse YAML text that came from file `name` (used in problem locations)."""
     result = ParsedYaml(name)
-    loader: _Loader | None = None
     try:
-        loader = _Loader(text)  # the reader rejects control characters right here
-        node = loader.get_single_node()
+        node = _compose(text)
         if node is None:
+            result.empty = True
             result.problems.append(_file_problem(name, 1, 1, "file is empty"))
             return result
-        builder = _Builder(loader, result)
+        builder = _Builder(result)
         result.data = builder.build(node, (), None)
         result.parsed = True
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        reason = e.problem or e.context or "syntax error"
-        if e.context and reason.startswith("but "):
-            reason = f"{e.context}, {reason}"  # "expected a single document ..., but found ..."
-        result.problems.append(_file_problem(name, line, column, f"could not parse YAML: {reason}"))
-    except yaml.reader.ReaderError as e:
-        line, column = _line_col(text, e.position)
-        message = f"could not parse YAML: unacceptable character #x{e.character:04x}"
-        result.problems.append(_file_problem(name, line, column, message))
     except yaml.YAMLError as e:
-        result.problems.append(_file_problem(name, 1, 1, f"could not parse YAML: {e}"))
-    except (_TooBig, RecursionError):
-        message = "could not parse YAML: the document is too large or too deeply nested"
+        # libyaml's messages are terser ("found character that cannot start any token");
+        # the pure-Python parser, run only on failure, says which character and why.
+        better = _python_error(text) if using_libyaml() else None
+        result.problems.append(_yaml_problem(better or e, text, name))
+    except _Refused as e:
+        line, column = (e.mark.line + 1, e.mark.column + 1) if e.mark else (1, 1)
+        result.problems.append(Problem(name, line, column, format_field(e.path), e.message))
+    except RecursionError:  # not expected after the depth check; still one line, not a crash
+        message = "could not parse YAML: the document is too deeply nested"
         result.problems.append(_file_problem(name, 1, 1, message))
-    finally:
-        if loader is not None:
-            loader.dispose()
     if not result.parsed:
         result.data = None
     return result
@@ -144,8 +350,7 @@ def _pos(node: Node, key_node: Node | None) -> Pos:
 class _Builder:
     """Turns composed nodes into dicts, lists and scalars, recording positions as it goes."""
 
-    def __init__(self, loader: _Loader, result: ParsedYaml) -> None:
-        self.loader = loader
+    def __init__(self, result: ParsedYaml) -> None:
         self.result = result
         self.nodes_left = MAX_NODES
         self.active: set[int] = set()  # nodes on the current path, to stop recursive aliases
@@ -158,11 +363,16 @@ class _Builder:
 
     def build(self, node: Node, path: DataPath, key_node: Node | None) -> Any:
         self.nodes_left -= 1
-        if self.nodes_left < 0 or len(path) > MAX_DEPTH:
-            raise _TooBig
+        if self.nodes_left < 0:
+            message = f"could not parse YAML: aliases expand it to more than {MAX_NODES:,} values"
+            raise _Refused(node.start_mark, message)
+        # Aliases and merge keys can nest deeper than the text does; `active` is the real stack.
+        if len(path) > MAX_DEPTH or len(self.active) > MAX_DEPTH:
+            message = f"could not parse YAML: values are nested more than {MAX_DEPTH} deep"
+            raise _Refused(node.start_mark, message)
         self.result.positions[path] = _pos(node, key_node)
         if isinstance(node, ScalarNode):
-            return self.loader.construct_object(node)
+            return _scalar(node, path)
         if id(node) in self.active:
             self._problem(node, path, _RECURSIVE)
             return None
@@ -185,7 +395,7 @@ class _Builder:
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG:
                 result.update(self._merge_sources(value_node, path))
-        seen: set[str] = set()
+        seen: dict[str, int] = {}  # key -> line it was first written on
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG:
                 continue
@@ -195,8 +405,12 @@ class _Builder:
             # The key as written: "on:" stays "on", not True, so messages quote what the user typed.
             key = key_node.value
             if key in seen:
-                self._problem(key_node, (*path, key), f"duplicate key '{key}'")
-            seen.add(key)
+                first = seen[key]
+                self._problem(
+                    key_node, (*path, key), f"duplicate key '{key}' (first on line {first})"
+                )
+            else:
+                seen[key] = key_node.start_mark.line + 1
             result[key] = self.build(value_node, (*path, key), key_node)
         return result
 
@@ -224,3 +438,33 @@ class _Builder:
             finally:
                 self.active.discard(id(source))
         return result
+
+
+def _scalar(node: ScalarNode, path: DataPath) -> Any:
+    """A scalar by its (YAML 1.2 core) tag; anything else is refused, never guessed."""
+    tag, value = node.tag, node.value
+    if tag == _STR_TAG:
+        return value
+    if tag == _NULL_TAG and _NULL.match(value):
+        return None
+    if tag == _BOOL_TAG and _BOOL.match(value):
+        return value.lower() == "true"
+    if tag == _INT_TAG and _INT.match(value):
+        digits = value.lstrip("+-")
+        if len(digits) > MAX_INT_DIGITS:
+            raise _Refused(node.start_mark, f"{value[:24]}... is too large a number", path)
+        if digits.startswith(("0o", "0x")):
+            return int(digits[2:], 8 if digits[1] == "o" else 16)
+        return int(value, 10)
+    if tag == _FLOAT_TAG and _FLOAT.match(value):
+        special = value.lstrip("+-").lower() in (".inf", ".nan")
+        number = math.inf if special else float(value)  # 1e999 overflows to inf too
+        if not math.isfinite(number):
+            message = f"{value} is not a finite number; write a number such as 0.5"
+            raise _Refused(node.start_mark, message, path)
+        return number
+    if tag in (_NULL_TAG, _BOOL_TAG, _INT_TAG, _FLOAT_TAG):
+        kind = tag.rsplit(":", 1)[-1]
+        raise _Refused(node.start_mark, f"'{value}' is not a valid !!{kind} value", path)
+    message = f"could not parse YAML: could not determine a constructor for the tag '{tag}'"
+    raise _Refused(node.start_mark, message)
