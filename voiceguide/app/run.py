@@ -58,7 +58,10 @@ def run_routine(config: Config, name: str, *, text: bool, speed: float, keep_his
         else:
             print("voiceguide: no microphone found; type commands instead", file=sys.stderr)
 
+    signals: list[int] = []
+
     def on_signal(signum: int, frame: FrameType | None) -> None:
+        signals.append(signum)
         runner.post(Quit(Ending.INTERRUPTED))
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -81,4 +84,6 @@ def run_routine(config: Config, name: str, *, text: bool, speed: float, keep_his
         if history is not None:
             history.close()
     print(f"voiceguide: {ENDINGS.get(how, how)}", file=sys.stderr)
-    return 0
+    # The history is closed by now, so the session is on disk; 130 / 143 tell a service
+    # manager or a script that a signal ended it, as a shell would report it.
+    return 128 + signals[0] if signals else 0

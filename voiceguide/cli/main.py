@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -30,8 +31,8 @@ def _positive_float(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be greater than zero")
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number greater than zero, not {text!r}")
     return value
 
 
@@ -151,7 +152,11 @@ def main(argv: list[str] | None = None) -> int:
             level=config.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
         )
         handler: Handler = args.func
-        return handler(args, config)
+        code = handler(args, config)
+        sys.stdout.flush()  # here, so a closed pipe is caught below rather than at exit
+        return code
+    except BrokenPipeError:
+        return _closed_pipe()
     except UserError as exc:
         print(f"voiceguide: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -163,3 +168,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"voiceguide: internal error: {type(exc).__name__}: {exc} "
               "(run with --debug for details)", file=sys.stderr)  # fmt: skip
         return 70
+
+
+def _closed_pipe() -> int:
+    """The reader of our output went away (`voiceguide plan x | head -1`): end quietly."""
+    # Python flushes stdout again at exit; pointed at /dev/null, that flush cannot fail too.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+    return 128 + 13  # killed by SIGPIPE, as `yes | head -1` reports it
