@@ -254,6 +254,9 @@ def parse_yaml_bytes(raw: bytes, name: str) -> ParsedYaml:
     return parse_yaml_text(text, name)
 
 
+_TOO_DEEP = f"could not parse YAML: values are nested more than {MAX_DEPTH} deep"
+
+
 def _check_depth(loader: Any) -> None:
     """Walk the event stream (flat, not recursive) and refuse nesting deeper than MAX_DEPTH."""
     depth = 0
@@ -262,8 +265,7 @@ def _check_depth(loader: Any) -> None:
         if isinstance(event, CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
-                message = f"could not parse YAML: values are nested more than {MAX_DEPTH} deep"
-                raise _Refused(event.start_mark, message)
+                raise _Refused(event.start_mark, _TOO_DEEP)
         elif isinstance(event, CollectionEndEvent):
             depth -= 1
 
@@ -289,10 +291,12 @@ def _python_error(text: str) -> yaml.YAMLError | None:
     except yaml.YAMLError as e:
         return e
     try:
-        while loader.check_event():
-            loader.get_event()
+        # With the same depth bound: the Python scanner slows quadratically with flow nesting.
+        _check_depth(loader)
     except yaml.YAMLError as e:
         return e
+    except _Refused:
+        return None
     finally:
         loader.dispose()
     return None
@@ -303,6 +307,10 @@ def _yaml_problem(error: yaml.YAMLError, text: str, name: str) -> Problem:
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         reason = error.problem or error.context or "syntax error"
+        if "nesting depth" in reason:  # libyaml's own limit, met while scanning ahead
+            return _file_problem(
+                name, mark.line + 1 if mark else 1, mark.column + 1 if mark else 1, _TOO_DEEP
+            )
         if error.context and reason.startswith("but "):
             reason = f"{error.context}, {reason}"  # "expected a single document ..., but found ..."
         return _file_problem(name, line, column, f"could not parse YAML: {reason}")
