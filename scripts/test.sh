@@ -3,7 +3,10 @@
 # pytest's exit code 5 (no tests collected) fails this script like any other failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+# The test-only system packages: virtual sound cards, the test voices (flite, festival's kal,
+# which the training smoke test also uses), audio measurement, systemd-analyze.
+TEST_APT="pulseaudio pulseaudio-utils flite festival festvox-kallpc16k sox libsox-fmt-all systemd"
+bash scripts/setup.sh --apt "$TEST_APT" --extras test,train
 .venv/bin/ruff check voiceguide tests bench scripts
 .venv/bin/ruff format --check voiceguide tests bench scripts
 .venv/bin/mypy # pyproject.toml: strict on voiceguide/core, mypy's default level elsewhere

@@ -125,7 +125,7 @@ class Spotter:
         self._state = _DecisionState()
         self._energy: list[float] = []  # dB per 10 ms frame
         self._pending = np.zeros(0, np.int16)
-        self._floor = deque(maxlen=300)
+        self._floor: deque[float] = deque(maxlen=300)
         self.scores: list[np.ndarray] = []  # per window, for diagnostics (bounded)
 
     @property
