@@ -114,3 +114,18 @@ def test_the_reference_buffer_lines_up_played_blocks_with_capture_time() -> None
     got = buffer.take(100.05, 1600)
     assert got[:800].min() > 16000 and got[800:].max() < -16000
     assert not buffer.take(50.0, 160).any()  # before anything was played: silence
+
+
+def test_until_the_canceller_converges_only_safety_commands_pass_over_the_box() -> None:
+    asked: list[float] = []
+
+    def unsettled(words_ago: float) -> bool:
+        asked.append(words_ago)
+        return words_ago > 2.0  # the words were said before the filter had converged
+
+    guard = EchoGuard(lambda: None, unsettled)
+    assert guard.blocks(match("resume"), words_ago=3.0)  # even with the box silent by now
+    assert not guard.blocks(match("resume"), words_ago=0.5)
+    assert not guard.blocks(match("it hurts"), words_ago=3.0)  # safety is never muted
+    assert not guard.blocks(match("stop"), words_ago=3.0)
+    assert asked == [3.0, 0.5]

@@ -23,22 +23,29 @@ class EchoGuard:
     """Drops non-safety commands that could be the box hearing its own speech."""
 
     def __init__(
-        self, playing_text: PlayingText, echo_lined_up: Callable[[], bool] | None = None
+        self, playing_text: PlayingText, echo_unsettled: Callable[[float], bool] | None = None
     ) -> None:
         self._playing_text = playing_text
-        self._echo_lined_up = echo_lined_up
+        # Whether the echo canceller in front has heard the box lately without having
+        # converged yet (None: no canceller). The offline path sets it per recording, as each
+        # recording gets a fresh canceller.
+        self.echo_unsettled = echo_unsettled
         self.dropped = 0
 
-    def blocks(self, match: PhraseMatch) -> bool:
-        """True if `match` must be ignored because the box is saying those words."""
+    def blocks(self, match: PhraseMatch, words_ago: float = 0.0) -> bool:
+        """True if `match` (whose words began `words_ago` seconds back) must be ignored
+        because the box is saying those words."""
         if match.command in SAFETY_COMMANDS:
             return False
+        # Before the canceller has converged, the box's voice is barely reduced: words said
+        # while it talked, or just after, may be its own (judged when they were said: the
+        # decision may come seconds later, once the utterance ends).
+        if self.echo_unsettled is not None and self.echo_unsettled(words_ago):
+            self.dropped += 1
+            return True
         text = self._playing_text()
         if not text:
             return False
-        if self._echo_lined_up is not None and not self._echo_lined_up():
-            self.dropped += 1
-            return True
         played = set(normalize(text))
         if all(word in played for word in normalize(match.phrase)):
             self.dropped += 1

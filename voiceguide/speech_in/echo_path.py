@@ -42,6 +42,11 @@ ESTIMATE_WINDOW_SECONDS = 1.0
 FIRST_ESTIMATE_SECONDS = 0.8  # the first estimate needs only this much history: be quick
 PEAK_RATIO = 6.0  # a correlation peak this many times the mean counts as a delay estimate
 ESTIMATES_KEPT = 7  # the running median over the last estimates
+# speexdsp's filter needs a couple of seconds of the box talking to converge once lined up:
+# until then the echo guard takes non-safety commands heard over the box for its own voice (4
+# of the benchmark's 5 false commands from its own speech came in a stream's first 3 s).
+CONVERGE_SECONDS = 2.0
+RECENT_SECONDS = 1.0  # a command decided this soon after the box spoke may be its echo
 ALIGN_MARGIN_SECONDS = 0.0025  # the echo may come this much after its aligned reference
 ACTIVE_LEVEL = 1e-4
 # Residual-echo attenuation with the box alone / while the person talks over it: libspeexdsp's
@@ -113,6 +118,11 @@ class EchoPath:
         self._pending_start = 0.0  # capture time of _pending[0]
         self._active = False
         self._last_sound = -1e9  # capture time at which the reference was last audible
+        # The same on this stage's own clock (audio processed so far), which the listener's
+        # "the words began N seconds ago" maps onto however each side counts time.
+        self._processed = 0.0
+        self._last_sound_p = -1e9
+        self._converged_at: float | None = None
         history = round((ESTIMATE_WINDOW_SECONDS + MAX_DELAY_SECONDS) * sample_rate_hz)
         self._mic_history: deque[np.ndarray] = deque()
         self._ref_history: deque[np.ndarray] = deque()
@@ -120,11 +130,20 @@ class EchoPath:
         self._history_max = history
         self._since_estimate = 0.0
         self._estimates: deque[float] = deque(maxlen=ESTIMATES_KEPT)
+        self._converged_seconds = 0.0  # box speech cancelled since the delay was first measured
 
     @property
     def lined_up(self) -> bool:
-        """True once this stage has measured the delay itself (not only remembered it)."""
-        return self.stats.delay_estimates > 0
+        """True once this stage has measured the delay itself (not only remembered it) and
+        then cancelled long enough for its filter to converge."""
+        return self._converged_at is not None
+
+    def unsettled(self, seconds_ago: float = 0.0) -> bool:
+        """True if `seconds_ago` the filter had not yet converged and the box had talked within
+        a second of then: what the microphone heard may have been mostly the box's own voice."""
+        then = self._processed - seconds_ago
+        converged = self._converged_at is not None and then >= self._converged_at
+        return not converged and then - self._last_sound_p <= RECENT_SECONDS
 
     @property
     def delay_seconds(self) -> float:
@@ -156,8 +175,10 @@ class EchoPath:
         raw_ref = self.reference.take(block_start + self.reference.lead_seconds, whole)
         audible = float(np.sqrt(np.mean(np.square(raw_ref / 32768.0)))) > ACTIVE_LEVEL
         end = block_start + seconds
+        self._processed += seconds
         if audible:
             self._last_sound = end
+            self._last_sound_p = self._processed
         self._remember(block, raw_ref, seconds)
         # The echo outlasts the sound by the delay plus the room's reverberation.
         hangover = self.stats.delay_seconds + FILTER_SECONDS
@@ -175,6 +196,10 @@ class EchoPath:
         ref = self.reference.take(block_start - shift + lead, whole)
         out = self.canceller.process(block, ref)
         self.stats.active_seconds += seconds
+        if self.stats.delay_estimates:
+            self._converged_seconds += seconds
+            if self._converged_at is None and self._converged_seconds >= CONVERGE_SECONDS:
+                self._converged_at = self._processed
         self.stats.energy_in += float(np.sum(np.square(block.astype(np.float64))))
         self.stats.energy_out += float(np.sum(np.square(out.astype(np.float64))))
         return out

@@ -81,18 +81,19 @@ def open_listener(
     playing_text: Callable[[], str | None] | None = None,
     rejection: Rejection | None = None,
     on_hypothesis: Callable[[Hypothesis], None] | None = None,
-    echo_lined_up: Callable[[], bool] | None = None,
+    echo_unsettled: Callable[[float], bool] | None = None,
 ) -> Listener:
     """Engine, rejection, echo guard and debouncing: everything between audio and a command.
 
     `playing_text` tells the echo guard what the box is saying right now; without it no
-    hypothesis is guarded (offline recordings of a person alone). `echo_lined_up` says
-    whether the echo canceller has found the playback delay yet (speech_in.echo_path).
+    hypothesis is guarded (offline recordings of a person alone). `echo_unsettled` says
+    whether the echo canceller has heard the box lately without having converged yet
+    (speech_in.echo_path).
     """
     engine = engine_for(settings, locale, commands)
     if rejection is None:
         rejection = _rejection_for(settings, engine)
-    guard = EchoGuard(playing_text, echo_lined_up) if playing_text is not None else None
+    guard = EchoGuard(playing_text, echo_unsettled) if playing_text is not None else None
     return Listener(
         engine, locale, commands=commands, rejection=rejection, guard=guard,
         on_hypothesis=on_hypothesis,

@@ -120,7 +120,8 @@ class Listener:
                 log.debug("ignored %r, %s at %.2f: not sure enough",
                           hyp.text, match.command, hyp.confidence)  # fmt: skip
             return None
-        if self.guard is not None and self.guard.blocks(match):
+        words_ago = max(0.0, self.stream_seconds - hyp.start_seconds)
+        if self.guard is not None and self.guard.blocks(match, words_ago):
             log.debug("ignored %r, %s: the box is saying those words",
                       hyp.text, match.command)  # fmt: skip
             return None

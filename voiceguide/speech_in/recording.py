@@ -36,6 +36,8 @@ def listen_to_recording(
         if len(reference) < len(mic):  # the speaker was silent after its recording ends
             reference = np.concatenate([reference, np.zeros(len(mic) - len(reference), PCM16)])
         echo, feeder = offline_echo_path(reference[: len(mic)])
+        if listener.guard is not None:  # as live: no non-safety command until it has lined up
+            listener.guard.echo_unsettled = echo.unsettled
     heard: list[HeardCommand] = []
     try:
         for offset in range(0, len(mic), step):
@@ -51,4 +53,6 @@ def listen_to_recording(
     finally:
         if echo is not None:
             echo.close()
+            if listener.guard is not None:
+                listener.guard.echo_unsettled = None
     return heard, (echo.stats if echo is not None else None)
