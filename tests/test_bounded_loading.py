@@ -291,3 +291,19 @@ def test_config_fifo_is_refused_without_blocking(isolated: Path) -> None:
     proc = _voiceguide("--config", str(fifo), "list", timeout=30)
     assert proc.returncode == 2
     assert proc.stderr.strip() == f"voiceguide: config file {fifo} is not a regular file"
+
+
+@pytest.mark.parametrize(
+    "value", ["{a: " * 60 + "1" + "}" * 60, "[" + ", ".join(["word"] * 500) + "]", "x" * 5000]
+)
+def test_a_long_or_nested_config_value_is_shown_on_one_short_line(
+    isolated: Path, value: str
+) -> None:
+    # Found by the fuzz test: the value was dumped back as YAML over many lines.
+    path = isolated / "config.yaml"
+    path.write_text(f"voice: {value}\n")
+    message = _config_error(path) if not value.startswith("x") else None
+    if message is None:
+        path.write_text(f"rate_wpm: {value}\n")
+        message = _config_error(path)
+    assert len(message) < len(str(path)) + 160, message

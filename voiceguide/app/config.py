@@ -252,10 +252,13 @@ def _problems(data: dict[object, object]) -> list[tuple[str, str]]:
     return list(found.items())
 
 
-def _show(value: object) -> str:
+def _show(value: object, limit: int = 60) -> str:
+    # One short line, whatever the value: a message is one line, and a value can be huge.
     if isinstance(value, str):
-        return repr(value)
-    return yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
+        return repr(value if len(value) <= limit else value[: limit - 3] + "...")
+    text = yaml.safe_dump(value, default_flow_style=True, width=10**9)
+    text = " ".join(text.split()).removesuffix("...").strip()
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _to_fields(data: dict[object, object], base_dir: Path | None) -> dict[str, object]:
