@@ -13,13 +13,10 @@ from pathlib import Path
 import pytest
 
 from voiceguide.app.config import load_config
+from voiceguide.content.bounded_read import MAX_FILE_BYTES
 from voiceguide.content.loader import Library, load_routine_file, load_routines
-from voiceguide.content.yaml_positions import (
-    MAX_FILE_BYTES,
-    parse_yaml_file,
-    parse_yaml_text,
-    using_libyaml,
-)
+from voiceguide.content.yaml_core12 import using_libyaml
+from voiceguide.content.yaml_positions import parse_yaml_file, parse_yaml_text
 from voiceguide.errors import UserError
 
 REPO_ROUTINES = Path(__file__).resolve().parents[1] / "routines"

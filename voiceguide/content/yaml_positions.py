@@ -19,98 +19,27 @@ ourselves, recording each node's mark under its data path. Anchors, aliases and 
 from __future__ import annotations
 
 import math
-import os
-import re
-import stat
 from dataclasses import dataclass, field
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.composer import Composer
 from yaml.events import CollectionEndEvent, CollectionStartEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from yaml.parser import Parser
-from yaml.reader import Reader
-from yaml.resolver import BaseResolver
-from yaml.scanner import Scanner
 
+from voiceguide.content import yaml_core12 as y12
+from voiceguide.content.bounded_read import MAX_FILE_BYTES, read_bounded, too_big
 from voiceguide.content.problem import Problem, format_field
 
 DataPath = tuple[str | int, ...]
 
-MAX_FILE_BYTES = 256 * 1024  # the largest routine we ship is under 8 KiB
 # Aliases can expand exponentially ("billion laughs"); no real routine comes near this.
 MAX_NODES = 50_000
 MAX_DEPTH = 64
 MAX_INT_DIGITS = 18  # beyond this a whole number is a typo, and huge ints are slow to handle
 
-_STR_TAG = "tag:yaml.org,2002:str"
-_INT_TAG = "tag:yaml.org,2002:int"
-_FLOAT_TAG = "tag:yaml.org,2002:float"
-_BOOL_TAG = "tag:yaml.org,2002:bool"
-_NULL_TAG = "tag:yaml.org,2002:null"
-_MAP_TAG = "tag:yaml.org,2002:map"
-_SEQ_TAG = "tag:yaml.org,2002:seq"
-_MERGE_TAG = "tag:yaml.org,2002:merge"
 _RECURSIVE = "an alias refers to itself; recursive data is not allowed"
-
-# YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution).
-_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
-_INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
-_FLOAT = re.compile(
-    r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
-)
-_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
-
-
-class _Core12Resolver(BaseResolver):
-    """Implicit tags by the YAML 1.2 core schema, plus merge keys; everything else is text."""
-
-
-for _tag, _regexp, _first in (
-    (_BOOL_TAG, _BOOL, "tTfF"),
-    (_INT_TAG, _INT, "-+0123456789"),
-    (_FLOAT_TAG, _FLOAT, "-+.0123456789"),
-    (_NULL_TAG, _NULL, ["~", "n", "N", ""]),
-    (_MERGE_TAG, re.compile(r"^(?:<<)$"), "<"),
-):
-    _Core12Resolver.add_implicit_resolver(_tag, _regexp, list(_first))
-
-
-class _PyLoader(Reader, Scanner, Parser, Composer, _Core12Resolver):
-    """The pure-Python parser: used without libyaml, and for its more specific messages."""
-
-    def __init__(self, stream: str) -> None:
-        Reader.__init__(self, stream)
-        Scanner.__init__(self)
-        Parser.__init__(self)
-        Composer.__init__(self)
-        _Core12Resolver.__init__(self)
-
-
-_Loader: Any = _PyLoader
-try:
-    from yaml.cyaml import CParser  # type: ignore[attr-defined]
-except ImportError:  # PyYAML built without libyaml
-    pass
-else:
-
-    class _CLoader(CParser, _Core12Resolver):
-        """libyaml's parser and composer with our resolver: fast, and it reads tabs in text."""
-
-        def __init__(self, stream: str) -> None:
-            CParser.__init__(self, stream)
-            _Core12Resolver.__init__(self)
-
-    _Loader = _CLoader
-
-
-def using_libyaml() -> bool:
-    """Whether routines and the config are parsed by libyaml's C parser."""
-    return _Loader is not _PyLoader
 
 
 @dataclass(frozen=True)
@@ -166,60 +95,6 @@ def _line_col(text: str, index: int) -> tuple[int, int]:
     return line, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
-_KINDS = (
-    (stat.S_ISDIR, "a folder"),
-    (stat.S_ISFIFO, "a FIFO"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-)
-
-
-def _not_regular(mode: int) -> str | None:
-    if stat.S_ISREG(mode):
-        return None
-    kind = next((word for test, word in _KINDS if test(mode)), "not a plain file")
-    return f"cannot read file: it is {kind}, not a regular file"
-
-
-def _too_big(size: int) -> str:
-    return f"file is too large ({size / 1024:.0f} KiB; the limit is {MAX_FILE_BYTES // 1024} KiB)"
-
-
-def read_bounded(path: Path) -> bytes | str:
-    """The bytes of regular file `path` (at most MAX_FILE_BYTES), or why it was not read."""
-    try:
-        # stat follows a symlink, so a link to /dev/zero is seen as the device it is.
-        reason = _not_regular(os.stat(path).st_mode)
-        if reason:
-            return reason
-        # O_NONBLOCK: if the path was swapped for a FIFO since the stat, open must not wait.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
-    except OSError as e:
-        return f"cannot read file: {e.strerror}"
-    try:
-        info = os.fstat(fd)
-        reason = _not_regular(info.st_mode)
-        if reason:
-            return reason
-        if info.st_size > MAX_FILE_BYTES:
-            return _too_big(info.st_size)
-        chunks, total = [], 0
-        while total <= MAX_FILE_BYTES:
-            chunk = os.read(fd, MAX_FILE_BYTES + 1 - total)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-        if total > MAX_FILE_BYTES:
-            return _too_big(total)  # it grew after the fstat
-        return b"".join(chunks)
-    except OSError as e:
-        return f"cannot read file: {e.strerror}"
-    finally:
-        os.close(fd)
-
-
 def parse_yaml_file(path: Path, display: str | None = None) -> ParsedYaml:
     """Read and parse one YAML file; every failure becomes a Problem, never an exception."""
     name = display if display is not None else str(path)
@@ -235,14 +110,14 @@ def parse_yaml_resource(resource: Traversable, display: str) -> ParsedYaml:
         return parse_yaml_file(resource, display)
     raw = resource.read_bytes()  # inside a zip: no FIFOs there, but keep the size cap
     if len(raw) > MAX_FILE_BYTES:
-        return ParsedYaml(display, problems=[_file_problem(display, 1, 1, _too_big(len(raw)))])
+        return ParsedYaml(display, problems=[_file_problem(display, 1, 1, too_big(len(raw)))])
     return parse_yaml_bytes(raw, display)
 
 
 def parse_yaml_bytes(raw: bytes, name: str) -> ParsedYaml:
     """Decode UTF-8 bytes that came from file `name` and parse them."""
     if len(raw) > MAX_FILE_BYTES:
-        return ParsedYaml(name, problems=[_file_problem(name, 1, 1, _too_big(len(raw)))])
+        return ParsedYaml(name, problems=[_file_problem(name, 1, 1, too_big(len(raw)))])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -271,12 +146,12 @@ def _check_depth(loader: Any) -> None:
 
 
 def _compose(text: str) -> Node | None:
-    loader = _Loader(text)
+    loader = y12.Loader(text)
     try:
         _check_depth(loader)
     finally:
         loader.dispose()
-    loader = _Loader(text)  # the reader rejects control characters right here
+    loader = y12.Loader(text)  # the reader rejects control characters right here
     try:
         node: Node | None = loader.get_single_node()
         return node
@@ -287,7 +162,7 @@ def _compose(text: str) -> Node | None:
 def _python_error(text: str) -> yaml.YAMLError | None:
     """The pure-Python parser's error for `text`: it names the character it stopped at."""
     try:
-        loader = _PyLoader(text)  # the reader checks every character up front
+        loader = y12.PyLoader(text)  # the reader checks every character up front
     except yaml.YAMLError as e:
         return e
     try:
@@ -336,7 +211,7 @@ def parse_yaml_text(text: str, name: str) -> ParsedYaml:
     except yaml.YAMLError as e:
         # libyaml's messages are terser ("found character that cannot start any token");
         # the pure-Python parser, run only on failure, says which character and why.
-        better = _python_error(text) if using_libyaml() else None
+        better = _python_error(text) if y12.using_libyaml() else None
         result.problems.append(_yaml_problem(better or e, text, name))
     except _Refused as e:
         line, column = (e.mark.line + 1, e.mark.column + 1) if e.mark else (1, 1)
@@ -387,11 +262,11 @@ class _Builder:
         self.active.add(id(node))
         try:
             if isinstance(node, SequenceNode):
-                if node.tag != _SEQ_TAG:
+                if node.tag != y12.SEQ_TAG:
                     self._problem(node, path, f"unsupported YAML tag '{node.tag}'")
                 return [self.build(item, (*path, i), None) for i, item in enumerate(node.value)]
             assert isinstance(node, MappingNode)
-            if node.tag != _MAP_TAG:
+            if node.tag != y12.MAP_TAG:
                 self._problem(node, path, f"unsupported YAML tag '{node.tag}'")
             return self._mapping(node, path)
         finally:
@@ -401,11 +276,11 @@ class _Builder:
         result: dict[str, Any] = {}
         # Merged keys first, explicit keys after, so explicit ones win (and so do their positions).
         for key_node, value_node in node.value:
-            if key_node.tag == _MERGE_TAG:
+            if key_node.tag == y12.MERGE_TAG:
                 result.update(self._merge_sources(value_node, path))
         seen: dict[str, int] = {}  # key -> line it was first written on
         for key_node, value_node in node.value:
-            if key_node.tag == _MERGE_TAG:
+            if key_node.tag == y12.MERGE_TAG:
                 continue
             if not isinstance(key_node, ScalarNode):
                 self._problem(key_node, path, "mapping keys must be plain text")
@@ -451,27 +326,27 @@ class _Builder:
 def _scalar(node: ScalarNode, path: DataPath) -> Any:
     """A scalar by its (YAML 1.2 core) tag; anything else is refused, never guessed."""
     tag, value = node.tag, node.value
-    if tag == _STR_TAG:
+    if tag == y12.STR_TAG:
         return value
-    if tag == _NULL_TAG and _NULL.match(value):
+    if tag == y12.NULL_TAG and y12.NULL.match(value):
         return None
-    if tag == _BOOL_TAG and _BOOL.match(value):
+    if tag == y12.BOOL_TAG and y12.BOOL.match(value):
         return value.lower() == "true"
-    if tag == _INT_TAG and _INT.match(value):
+    if tag == y12.INT_TAG and y12.INT.match(value):
         digits = value.lstrip("+-")
         if len(digits) > MAX_INT_DIGITS:
             raise _Refused(node.start_mark, f"{value[:24]}... is too large a number", path)
         if digits.startswith(("0o", "0x")):
             return int(digits[2:], 8 if digits[1] == "o" else 16)
         return int(value, 10)
-    if tag == _FLOAT_TAG and _FLOAT.match(value):
+    if tag == y12.FLOAT_TAG and y12.FLOAT.match(value):
         special = value.lstrip("+-").lower() in (".inf", ".nan")
         number = math.inf if special else float(value)  # 1e999 overflows to inf too
         if not math.isfinite(number):
             message = f"{value} is not a finite number; write a number such as 0.5"
             raise _Refused(node.start_mark, message, path)
         return number
-    if tag in (_NULL_TAG, _BOOL_TAG, _INT_TAG, _FLOAT_TAG):
+    if tag in (y12.NULL_TAG, y12.BOOL_TAG, y12.INT_TAG, y12.FLOAT_TAG):
         kind = tag.rsplit(":", 1)[-1]
         raise _Refused(node.start_mark, f"'{value}' is not a valid !!{kind} value", path)
     message = f"could not parse YAML: could not determine a constructor for the tag '{tag}'"
