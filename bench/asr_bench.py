@@ -197,7 +197,7 @@ def decode_stream(job: tuple[str, str, str, bool, dict, dict]) -> dict[str, Any]
 
 
 # ---- scoring ----------------------------------------------------------------------------------
-def _assign(events: list[dict], utterances: list[dict]) -> tuple[dict[int, list[dict]], list]:
+def assign_events(events: list[dict], utterances: list[dict]) -> tuple[dict[int, list[dict]], list]:
     """Map each event to the utterance it overlaps most (within a margin); others are strays."""
     by_utt: dict[int, list[dict]] = {}
     strays = []
@@ -231,7 +231,7 @@ def score(manifest: list[dict], results: dict[tuple[str, bool], list[dict]]) -> 
         utts = entry["utterances"]
         live_events = results.get((entry["name"], True), [])
         if entry["kind"] == "commands":
-            by_utt, strays = _assign(live_events, utts)
+            by_utt, strays = assign_events(live_events, utts)
             c = conditions.setdefault(
                 entry["condition"], {"n": 0, "correct": 0, "missed": 0, "wrong": 0, "stray": 0}
             )

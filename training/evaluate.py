@@ -24,7 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-ASSIGN_MARGIN_SECONDS = 0.5
+from bench.asr_bench import assign_events  # scored exactly as the benchmark scores
+
 _STREAMS: list = []
 _ARGS: dict = {}
 
@@ -50,23 +51,6 @@ def _run(i: int) -> tuple[int, list[dict], float]:
     return i, out, cpu
 
 
-def _assign(events: list[dict], utts: list[dict]) -> tuple[dict[int, list[dict]], list]:
-    by_utt: dict[int, list[dict]] = {}
-    strays = []
-    for ev in events:
-        best, best_overlap = None, 0.0
-        for i, u in enumerate(utts):
-            lo = max(ev["start_seconds"], u["start_seconds"] - ASSIGN_MARGIN_SECONDS)
-            hi = min(ev["end_seconds"], u["end_seconds"] + ASSIGN_MARGIN_SECONDS)
-            if hi - lo > best_overlap:
-                best, best_overlap = i, hi - lo
-        if best is None:
-            strays.append(ev)
-        else:
-            by_utt.setdefault(best, []).append(ev)
-    return by_utt, strays
-
-
 def score(streams: list, results: dict[int, list[dict]]) -> dict:
     """Per-condition accuracy, pain recall, false detections per speech hour, latency."""
     cond: dict[str, list[int]] = {}
@@ -79,7 +63,7 @@ def score(streams: list, results: dict[int, list[dict]]) -> dict:
         utts = [u.__dict__ for u in s.utterances]
         events = results[i]
         if s.kind == "commands":
-            by_utt, _strays = _assign(events, utts)
+            by_utt, _strays = assign_events(events, utts)
             for j, u in enumerate(utts):
                 got = {e["command"] for e in by_utt.get(j, [])}
                 ok = got == {u["command"]}
