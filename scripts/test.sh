@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 # which the training smoke test also uses), audio measurement, systemd-analyze.
 TEST_APT="pulseaudio pulseaudio-utils flite festival festvox-kallpc16k sox libsox-fmt-all systemd"
 bash scripts/setup.sh --apt "$TEST_APT" --extras test,train
-.venv/bin/ruff check voiceguide tests bench scripts
-.venv/bin/ruff format --check voiceguide tests bench scripts
+.venv/bin/ruff check voiceguide tests bench scripts training
+.venv/bin/ruff format --check voiceguide tests bench scripts training
 .venv/bin/mypy # pyproject.toml: strict on voiceguide/core, mypy's default level elsewhere
 .venv/bin/voiceguide lint
 .venv/bin/python -m pytest "$@"
