@@ -109,3 +109,31 @@ def test_recognize_with_a_reference_decides_as_the_benchmark_does(tmp_path: Path
         for e in bench["events"]
     ]
     assert heard["echo"]["removed_db"] == round(bench["echo"]["removed_db"], 1)
+
+
+def test_a_microphone_that_does_not_hear_the_speaker_settles_without_an_echo() -> None:
+    ref = _talk(6.0, seed=5)
+    mic = (np.random.default_rng(6).standard_normal(len(ref)) * 30).astype(np.int16)
+    path, feeder = offline_echo_path(ref)
+    for offset in range(0, len(mic), 480):
+        t = offset / RATE
+        feeder.until(t + 0.03)
+        path.process(mic[offset : offset + 480], t)
+    # (GCC-PHAT may still latch onto a chance peak in the noise: harmless, nothing to cancel.)
+    assert path.lined_up  # commands said over the box are not held back for good
+    assert not path.unsettled(0.0)
+    path.close()
+
+
+def test_with_no_delay_ever_measured_the_stage_settles_after_three_seconds() -> None:
+    from voiceguide.speech_in import echo_path
+
+    path, feeder = offline_echo_path(_talk(6.0, seed=7))
+    path._remember = lambda *args: None  # type: ignore[method-assign]  # no estimate at all
+    mic = np.zeros(6 * RATE, np.int16)
+    for offset in range(0, len(mic), 480):
+        feeder.until(offset / RATE + 0.03)
+        path.process(mic[offset : offset + 480], offset / RATE)
+    assert path.stats.delay_estimates == 0
+    assert path.lined_up and path.stats.active_seconds >= echo_path.NO_ECHO_SECONDS
+    path.close()

@@ -46,6 +46,8 @@ ESTIMATES_KEPT = 7  # the running median over the last estimates
 # until then the echo guard takes non-safety commands heard over the box for its own voice (4
 # of the benchmark's 5 false commands from its own speech came in a stream's first 3 s).
 CONVERGE_SECONDS = 2.0
+# With no delay estimate after this much of the box talking, its echo is too weak to find.
+NO_ECHO_SECONDS = 3.0
 RECENT_SECONDS = 1.0  # a command decided this soon after the box spoke may be its echo
 ALIGN_MARGIN_SECONDS = 0.0025  # the echo may come this much after its aligned reference
 ACTIVE_LEVEL = 1e-4
@@ -200,6 +202,11 @@ class EchoPath:
             self._converged_seconds += seconds
             if self._converged_at is None and self._converged_seconds >= CONVERGE_SECONDS:
                 self._converged_at = self._processed
+        elif self._converged_at is None and self.stats.active_seconds >= NO_ECHO_SECONDS:
+            # The box has talked this long and no echo of it stands out in the microphone (a
+            # headset, a mic that does not hear the speaker): there is nothing to wait for.
+            log.info("no echo of the speaker found in the microphone; nothing to cancel yet")
+            self._converged_at = self._processed
         self.stats.energy_in += float(np.sum(np.square(block.astype(np.float64))))
         self.stats.energy_out += float(np.sum(np.square(out.astype(np.float64))))
         return out
