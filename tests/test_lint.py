@@ -230,6 +230,25 @@ def test_locale_prompts_are_checked_except_those_naming_commands(tmp_path: Path)
     ]
 
 
+def test_a_prompt_naming_commands_may_still_not_say_a_safety_phrase(tmp_path: Path) -> None:
+    # The echo guard protects these prompts, but it never mutes "stop" or "it hurts": the English
+    # help prompt once ended "I will end the session straight away" and could end the session.
+    (tmp_path / "locales").mkdir()
+    path = tmp_path / "locales" / "xx.yaml"
+    path.write_text(
+        "language: xx\n"
+        "commands:\n  stop: [stop, end the session]\n  pain: [it hurts]\n  pause: [pause]\n"
+        "prompts:\n"
+        "  help: Say pause to rest. If anything feels wrong I will end the session.\n"
+        "prompts_naming_commands: [help]\n"
+    )
+    expected = (
+        f"{path}:7:9: prompts.help: spoken text contains the command phrase 'end the session' "
+        f"(stop); {ECHO}"
+    )
+    assert [str(p) for p in lint_paths([path], GOOD)] == [expected]
+
+
 def test_bundled_locale_prompts_lint_clean() -> None:
     paths = sorted(LOCALES_DIR.glob("*.yaml"))
     assert paths

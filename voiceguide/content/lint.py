@@ -28,6 +28,7 @@ from voiceguide.content.locales import load_locale
 from voiceguide.content.problem import Problem
 from voiceguide.content.schema import schema_problems
 from voiceguide.content.yaml_positions import DataPath, parse_yaml_file
+from voiceguide.core.commands import SAFETY_COMMANDS
 from voiceguide.core.locale import Locale
 from voiceguide.core.phrases import PhraseMatcher
 from voiceguide.errors import UserError
@@ -230,7 +231,17 @@ def _locale_problems(path: Path, display: str) -> list[Problem]:
         for key, text in prompts.items()
         if isinstance(text, str) and key not in exempt
     )
-    return found + _echo_problems(texts, PhraseMatcher(locale), parsed)
+    found += _echo_problems(texts, PhraseMatcher(locale), parsed)
+    # A prompt that must name a command is protected by the echo guard, which never mutes a
+    # safety command: one that says "stop" or "it hurts" could end the session by itself.
+    safety = Locale(locale.language, {c: v for c, v in phrases.items() if c in SAFETY_COMMANDS},
+                    {}, {}, frozenset(), {}, {}, ())  # fmt: skip
+    naming = (
+        (("prompts", key), _PLACEHOLDER.sub(" ", text))
+        for key, text in prompts.items()
+        if isinstance(text, str) and key in exempt
+    )
+    return found + _echo_problems(naming, PhraseMatcher(safety), parsed)
 
 
 @dataclass
