@@ -14,6 +14,7 @@ from functools import cache
 
 from voiceguide.errors import UserError
 from voiceguide.speech_in.engine import Hypothesis
+from voiceguide.speech_in.engines.neural.head import Head, load_head
 from voiceguide.speech_in.engines.neural.spotter import Detection, Spotter
 from voiceguide.speech_in.rejection import Thresholds
 
@@ -26,11 +27,14 @@ NEURAL_THRESHOLDS = Thresholds(
 
 
 @cache
+def committed_head() -> Head:
+    """The head shipped in the package, read once: the factory asks `spots` before building."""
+    return load_head()
+
+
 def head_classes() -> frozenset[str]:
     """The session commands the committed head was trained on."""
-    from voiceguide.speech_in.engines.neural.head import load_head
-
-    return frozenset(load_head().classes) - {"none"}
+    return frozenset(committed_head().classes) - {"none"}
 
 
 def spots(commands: Mapping[str, Sequence[str]]) -> bool:
@@ -45,7 +49,7 @@ class NeuralEngine:
 
     def __init__(self, commands: Mapping[str, Sequence[str]]) -> None:
         try:
-            self.spotter = Spotter()
+            self.spotter = Spotter(committed_head())
         except (ImportError, OSError, ValueError) as exc:
             raise UserError(
                 f"the neural speech engine could not load ({exc}); reinstall voiceguide, "
