@@ -12,7 +12,12 @@ import numpy as np
 import pytest
 
 from voiceguide.speech_in.echo_cancel import load_speexdsp
-from voiceguide.speech_in.echo_path import gcc_phat_delay, offline_echo_path
+from voiceguide.speech_in.echo_path import (
+    EchoPath,
+    OfflineReference,
+    gcc_phat_delay,
+    offline_echo_path,
+)
 from voiceguide.speech_in.mic import _SampleClock
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,16 +34,22 @@ def _talk(seconds: float, seed: int = 1) -> np.ndarray:
     return (np.clip(noise * envelope * 0.08, -1, 1) * 32767).astype(np.int16)
 
 
-def _run(mic: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, object]:
-    """Both signals through the product's offline echo stage, in 30 ms blocks."""
-    path, feeder = offline_echo_path(ref)
+def _feed(path: EchoPath, feeder: OfflineReference, mic: np.ndarray) -> np.ndarray:
+    """The microphone through `path` in 30 ms blocks, its reference handed over ahead."""
     out = []
     for offset in range(0, len(mic), 480):
         t = offset / RATE
         feeder.until(t + 0.03)
         out.append(path.process(mic[offset : offset + 480], t))
+    return np.concatenate(out)
+
+
+def _run(mic: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, object]:
+    """Both signals through the product's offline echo stage, in 30 ms blocks."""
+    path, feeder = offline_echo_path(ref)
+    out = _feed(path, feeder, mic)
     path.close()
-    return np.concatenate(out), path.stats
+    return out, path.stats
 
 
 def test_the_delay_is_found_and_the_echo_removed() -> None:
@@ -115,10 +126,7 @@ def test_a_microphone_that_does_not_hear_the_speaker_settles_without_an_echo() -
     ref = _talk(6.0, seed=5)
     mic = (np.random.default_rng(6).standard_normal(len(ref)) * 30).astype(np.int16)
     path, feeder = offline_echo_path(ref)
-    for offset in range(0, len(mic), 480):
-        t = offset / RATE
-        feeder.until(t + 0.03)
-        path.process(mic[offset : offset + 480], t)
+    _feed(path, feeder, mic)
     # (GCC-PHAT may still latch onto a chance peak in the noise: harmless, nothing to cancel.)
     assert path.lined_up  # commands said over the box are not held back for good
     assert not path.unsettled(0.0)
@@ -130,10 +138,7 @@ def test_with_no_delay_ever_measured_the_stage_settles_after_three_seconds() -> 
 
     path, feeder = offline_echo_path(_talk(6.0, seed=7))
     path._remember = lambda *args: None  # type: ignore[method-assign]  # no estimate at all
-    mic = np.zeros(6 * RATE, np.int16)
-    for offset in range(0, len(mic), 480):
-        feeder.until(offset / RATE + 0.03)
-        path.process(mic[offset : offset + 480], offset / RATE)
+    _feed(path, feeder, np.zeros(6 * RATE, np.int16))
     assert path.stats.delay_estimates == 0
     assert path.lined_up and path.stats.active_seconds >= echo_path.NO_ECHO_SECONDS
     path.close()
