@@ -196,7 +196,6 @@ install_venv() {
     --exclude=./bench/out .
   act mkdir -p "$build/source"
   act tar -C "$build/source" -x -f "$build/source.tar"
-  act install -D -m 0644 "$CHECKOUT/models/manifest.yaml" "$build/source/models/manifest.yaml"
   act "$(p "$VENV_DIR/bin/python")" -m pip install --quiet --upgrade pip
   act "$(p "$VENV_DIR/bin/python")" -m pip install --quiet --upgrade "$build/source"
   ((DRY_RUN)) || rm -rf "$build"

@@ -19,7 +19,7 @@ from voiceguide.content.yaml_core12 import using_libyaml
 from voiceguide.content.yaml_positions import parse_yaml_file, parse_yaml_text
 from voiceguide.errors import UserError
 
-REPO_ROUTINES = Path(__file__).resolve().parents[1] / "routines"
+REPO_ROUTINES = Path(__file__).resolve().parents[1] / "voiceguide" / "data" / "routines"
 LOCATED = re.compile(r"^\S+:\d+:\d+: ")
 ROUTINE = """\
 id: odd

@@ -16,7 +16,7 @@ from voiceguide.content.locales import load_locale
 from voiceguide.core.timeline import build_timeline
 
 ROOT = Path(__file__).resolve().parents[1]
-ROUTINES, _ = load_routines(ROOT / "routines")
+ROUTINES, _ = load_routines(ROOT / "voiceguide" / "data" / "routines")
 LINE = re.compile(r"^\[(\d\d):(\d\d\.\d)\] (.*)$")
 SPEED = 250.0
 

@@ -347,7 +347,7 @@ def test_garbage_routine_files_are_reported_in_one_line_and_skipped(
     audio_room: AudioRoom, tmp_path: Path
 ) -> None:
     routines = tmp_path / "routines"
-    shutil.copytree(ROOT / "routines", routines)
+    shutil.copytree(ROOT / "voiceguide" / "data" / "routines", routines)
     junk = routines / "junk.yaml"
     junk.write_bytes(bytes(range(256)) * 16)  # binary: NULs, control bytes, invalid UTF-8
     broken = routines / "broken.yaml"

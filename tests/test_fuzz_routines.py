@@ -38,7 +38,7 @@ from voiceguide.core.timeline import Timeline, plan_at_rate
 from voiceguide.errors import UserError
 
 ROOT = Path(__file__).resolve().parents[1]
-ROUTINES = ROOT / "routines"
+ROUTINES = ROOT / "voiceguide" / "data" / "routines"
 ROUTINE_FILES = sorted(p.name for p in ROUTINES.glob("*.yaml"))
 CONFIG_TEXT = """\
 voice: en-gb

@@ -11,7 +11,7 @@ from voiceguide.core.actions import Speak
 from voiceguide.core.idle import IdleMode, StartRoutine
 
 ROOT = Path(__file__).resolve().parents[1]
-ROUTINES, _ = load_routines(ROOT / "routines")
+ROUTINES, _ = load_routines(ROOT / "voiceguide" / "data" / "routines")
 IDLE = IdleMode(ROUTINES, load_locale("en"))
 
 

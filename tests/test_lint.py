@@ -16,7 +16,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "routines"
 GOOD = FIXTURES / "good"
 BROKEN = FIXTURES / "broken"
 DUPLICATES = FIXTURES / "duplicate-alias"
-REPO_ROUTINES = Path(__file__).resolve().parents[1] / "routines"
+REPO_ROUTINES = Path(__file__).resolve().parents[1] / "voiceguide" / "data" / "routines"
 ECHO = "the box would hear itself and obey"
 
 

@@ -26,7 +26,7 @@ from voiceguide.errors import UserError
 FIXTURES = Path(__file__).parent / "fixtures" / "routines"
 GOOD = FIXTURES / "good"
 BROKEN = FIXTURES / "broken"
-REPO_ROUTINES = Path(__file__).resolve().parents[1] / "routines"
+REPO_ROUTINES = Path(__file__).resolve().parents[1] / "voiceguide" / "data" / "routines"
 SCHEMA = REPO_ROUTINES / "schema.json"
 
 

@@ -161,7 +161,7 @@ def box_texts() -> list[str]:
             texts.add(str(prompt).format(**fill))
         except (KeyError, IndexError):
             continue
-    for path in sorted((REPO / "routines").rglob("*.yaml")):
+    for path in sorted((REPO / "voiceguide" / "data" / "routines").rglob("*.yaml")):
         _strings(yaml.safe_load(path.read_text()), texts)
     return sorted(t for t in texts if len(t.split()) >= 2)
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import difflib
 import os
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -283,15 +283,17 @@ def load_routines(routines_dir: Path) -> tuple[list[Routine], list[Problem]]:
     return routines, problems
 
 
+def bundled_routines_dir() -> Path:
+    """The routines shipped inside the package (voiceguide/data/routines)."""
+    return Path(str(resources.files("voiceguide") / "data" / "routines"))
+
+
 def default_routines_dir() -> Path:
-    """$VOICEGUIDE_ROUTINES, else the checkout's routines/, else <prefix>/share/voiceguide/routines."""
+    """$VOICEGUIDE_ROUTINES, else the routines shipped inside the package."""
     configured = os.environ.get("VOICEGUIDE_ROUTINES")
     if configured:
         return Path(configured).expanduser()
-    checkout = Path(__file__).resolve().parents[2] / "routines"
-    if checkout.is_dir():
-        return checkout
-    return Path(sys.prefix) / "share" / "voiceguide" / "routines"
+    return bundled_routines_dir()
 
 
 def spoken_name(text: str) -> str:

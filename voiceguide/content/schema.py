@@ -6,9 +6,9 @@ import difflib
 import json
 import math
 import re
-import sys
 from collections.abc import Iterator
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -38,14 +38,11 @@ class Locator(Protocol):
 
 
 def schema_path() -> Path:
-    """Where routines/schema.json is: the source checkout, else the installed data files."""
-    for candidate in (
-        Path(__file__).resolve().parents[2] / "routines" / "schema.json",
-        Path(sys.prefix) / "share" / "voiceguide" / "routines" / "schema.json",
-    ):
-        if candidate.is_file():
-            return candidate
-    raise UserError("routine schema not found (routines/schema.json); is voiceguide installed?")
+    """Where the routine schema is: shipped inside the package (voiceguide/data/routines)."""
+    candidate = Path(str(resources.files("voiceguide") / "data" / "routines" / "schema.json"))
+    if candidate.is_file():
+        return candidate
+    raise UserError(f"routine schema not found ({candidate}); is voiceguide installed whole?")
 
 
 @cache

@@ -36,7 +36,7 @@ def install_dir(models: ModelSettings) -> Path:
 def search_dirs(models: ModelSettings) -> list[Path]:
     """Folders searched for installed models: the install folder, then a checkout's models/."""
     dirs = [install_dir(models)]
-    if models.models_dir is None and (_REPO_MODELS / "manifest.yaml").is_file():
+    if models.models_dir is None and (_REPO_MODELS / "README.md").is_file():
         dirs.append(_REPO_MODELS)
     return dirs
 

@@ -1,4 +1,4 @@
-"""Speech models: the manifest of downloadable Vosk models (models/manifest.yaml) and its entries.
+"""Speech models: the manifest of downloadable Vosk models (voiceguide/data/models/manifest.yaml) and its entries.
 
 A model is usable from one of three places: a directory under a models folder (installed by
 `voiceguide models install`, or unzipped there by hand), a Python package that ships the model
@@ -11,6 +11,7 @@ import difflib
 import logging
 import re
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,6 @@ log = logging.getLogger(__name__)
 RECORD_NAME = ".voiceguide-model.json"  # written into each model folder we install
 DOWNLOADS_DIR = ".downloads"  # a folder, so `models/*/` in .gitignore covers partial files
 _REPO_MODELS = Path(__file__).resolve().parents[3] / "models"
-_SHARED_MANIFEST = Path("share", "voiceguide", "models", "manifest.yaml")
 # A Vosk model folder always has these; the rest (ivector/, rescore/ ...) varies by model.
 MODEL_MARKERS = ("am/final.mdl", "conf/model.conf")
 
@@ -99,13 +99,14 @@ class Manifest:
 
 
 # ---- manifest --------------------------------------------------------------------------------
-def manifest_search_paths() -> list[Path]:
-    """Where the manifest is looked for: the source checkout, then the installed data files."""
-    import sys
+def bundled_manifest_path() -> Path:
+    """The manifest shipped inside the package (voiceguide/data/models/manifest.yaml)."""
+    return Path(str(resources.files("voiceguide") / "data" / "models" / "manifest.yaml"))
 
-    paths = [_REPO_MODELS / "manifest.yaml", Path(sys.prefix) / _SHARED_MANIFEST]
-    paths += [Path("/usr/local") / _SHARED_MANIFEST, Path("/usr") / _SHARED_MANIFEST]
-    return paths
+
+def manifest_search_paths() -> list[Path]:
+    """Where the manifest is looked for: only inside the package, wherever it is installed."""
+    return [bundled_manifest_path()]
 
 
 def load_manifest(path: Path | None = None) -> Manifest:
