@@ -73,7 +73,8 @@ def test_round_trip(tmp_path: Path) -> None:
             ("Cat-cow", 2, "left"),
             ("Knee hug", 3, None),
         ]
-        assert pains[0].seconds_into_step == pytest.approx(12.4)
+        assert pains[0].seconds_into_hold == pytest.approx(12.4)
+        assert pains[0].seconds_into_step is None  # kept for reports written by schema 1
         assert pains[0].at == T0 + timedelta(seconds=100)
         assert history.pain_events(second) == []
         assert history.pain_events() == pains
@@ -152,11 +153,12 @@ def test_migration_hook_upgrades_an_older_database(
     def add_notes(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE sessions ADD COLUMN notes TEXT")
 
-    monkeypatch.setitem(history_schema.MIGRATIONS, 2, add_notes)
+    later = schema_version() + 1
+    monkeypatch.setitem(history_schema.MIGRATIONS, later, add_notes)
     with History(path) as history:
         assert [s.how for s in history.recent_sessions()] == ["completed"]
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == later
     assert "notes" in [row[1] for row in conn.execute("PRAGMA table_info(sessions)")]
 
 
@@ -460,8 +462,8 @@ def test_format_history_table(tmp_path: Path, utc_display: None) -> None:
         "2025-03-03 08:30  Still open             -  running",
         "2025-03-02 08:30  Long one         1:00:01  stopped",
         "2025-03-01 08:30  Gentle morning     12:05  pain",
-        "    pain during Cat-cow (step 3, left side), 12 s into the step",
-        "    pain during Knee hug (step 1), 3 s into the step",
+        "    pain during Cat-cow (step 3, left side), 12 s into the hold",
+        "    pain during Knee hug (step 1), 3 s into the hold",
     ]
 
 
@@ -502,3 +504,93 @@ def test_concurrent_first_open_migrates_once(tmp_path: Path) -> None:
         assert errors == []
         with History(path, strict=True) as history:
             assert len(history.recent_sessions()) == 4
+
+
+# ---- schema 2: seconds into the hold, per-side step records ------------------------------------
+def _v1_database(path: Path) -> None:
+    """A database exactly as schema 1 built it, with reports inside and outside the steps."""
+    conn = sqlite3.connect(path)
+    history_schema._schema_v1(conn)
+    conn.execute(
+        "INSERT INTO sessions (id, routine_id, routine_title, started_at, ended_at, how)"
+        " VALUES (1, 'gentle-back', 'Gentle back', ?, ?, 'pain')",
+        (T0.isoformat(), (T0 + timedelta(minutes=3)).isoformat()),
+    )
+    conn.executemany(
+        "INSERT INTO pain_events (session_id, at, exercise, step_index, side, seconds_into_step)"
+        " VALUES (1, ?, ?, ?, ?, ?)",
+        [
+            ((T0 + timedelta(seconds=5)).isoformat(), "(introduction)", -1, None, 2.0),
+            ((T0 + timedelta(seconds=90)).isoformat(), "Knee to chest", 1, "left", 17.5),
+        ],
+    )
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+
+
+def test_a_schema_1_database_is_migrated_and_its_reports_stay_readable(
+    tmp_path: Path, utc_display: None
+) -> None:
+    path = tmp_path / "history.db"
+    _v1_database(path)
+    with History(path, strict=True) as history:
+        intro, knee = history.pain_events()
+        assert (intro.exercise, intro.step_index, intro.seconds_into_hold) == (
+            "(introduction)", None, None,
+        )  # fmt: skip
+        assert (knee.step_index, knee.side, knee.seconds_into_step) == (1, "left", 17.5)
+        assert knee.seconds_into_hold is None
+        # New reports and step records go into the migrated tables.
+        sid = history.start_session("gentle-back", "Gentle back", started_at=T0 + timedelta(1))
+        history.log_pain(sid, "(closing words)", None, None, None)
+        history.log_step(sid, "Knee to chest", 1, "left", "left_out", 0.0)
+        assert history.pain_events(sid)[0].step_index is None
+        assert [r.outcome for r in history.step_records(sid)] == ["left_out"]
+        text = format_history(history)
+    assert "    pain during the introduction" in text.splitlines()
+    assert "    pain during Knee to chest (step 2, left side), 18 s into the step" in text
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == schema_version() == 2
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    indexes = {row[1] for row in conn.execute("PRAGMA index_list(pain_events)")}
+    assert "pain_events_session" in indexes
+
+
+def test_step_records_round_trip_and_show_per_side(tmp_path: Path, utc_display: None) -> None:
+    with History(tmp_path / "h.db") as history:
+        sid = history.start_session("gentle-back", "Gentle back", started_at=T0)
+        history.log_step(sid, "Pelvic tilt", 0, None, "done", 45.0)
+        history.log_step(sid, "Knee to chest", 1, "left", "pain", 12.3)
+        history.log_pain(sid, "Knee to chest", 1, "left", 12.3)
+        history.end_session(sid, "pain", ended_at=T0 + timedelta(minutes=2))
+        other = history.start_session("gentle-back", "Gentle back", started_at=T0 + timedelta(1))
+        history.log_step(other, "Knee to chest", 1, "left", "left_out", 0.0)
+        history.log_step(other, "Knee to chest", 1, "right", "easier", 30.0)
+        history.log_step(other, "Cat-cow", 2, None, "skipped", 0.0)
+        history.log_step(other, "Child's pose", 3, None, "stopped", 8.0)
+        history.end_session(other, "stopped", ended_at=T0 + timedelta(days=1, minutes=1))
+        records = history.step_records(sid)
+        assert [(r.exercise, r.side, r.outcome) for r in records] == [
+            ("Pelvic tilt", None, "done"),
+            ("Knee to chest", "left", "pain"),
+        ]
+        assert records[1].held_seconds == pytest.approx(12.3)
+        assert len(history.step_records()) == 6
+        with pytest.raises(ValueError, match="unknown step outcome"):
+            history.log_step(sid, "Cat-cow", 2, None, "exploded", 1.0)
+        history.log_step(None, "Cat-cow", 2, None, "done", 1.0)  # an unsaved session: no-op
+        assert len(history.step_records()) == 6
+        text = format_history(history)
+    assert text.splitlines() == [
+        "Started           Routine      Duration  Ended",
+        "2025-03-02 08:30  Gentle back      1:00  stopped",
+        "    2. Knee to chest, left side: left out",
+        "    2. Knee to chest, right side: done the easier way, 30 s held",
+        "    3. Cat-cow: skipped, 0 s held",
+        "    4. Child's pose: stopped, 8 s held",
+        "2025-03-01 08:30  Gentle back      2:00  pain",
+        "    1. Pelvic tilt: done, 45 s held",
+        "    2. Knee to chest, left side: stopped for pain, 12 s held",
+        "    pain during Knee to chest (step 2, left side), 12 s into the hold",
+    ]

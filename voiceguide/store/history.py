@@ -20,9 +20,15 @@ import platformdirs
 
 from voiceguide.core.commands import Ending
 from voiceguide.errors import UserError
-from voiceguide.store.history_records import PainRecord, SessionRecord
+from voiceguide.store.history_records import PainRecord, SessionRecord, StepRecord
 from voiceguide.store.history_report import format_history  # noqa: F401 - cli.main's import
-from voiceguide.store.history_schema import NewerSchema, migrate, rollback, schema_version
+from voiceguide.store.history_schema import (
+    STEP_OUTCOMES,
+    NewerSchema,
+    migrate,
+    rollback,
+    schema_version,
+)
 
 log = logging.getLogger("voiceguide.history")
 
@@ -271,20 +277,47 @@ class History:
         self,
         session_id: int | None,
         exercise: str,
-        step_index: int,
+        step_index: int | None,
         side: str | None,
-        seconds_into_step: float,
+        seconds_into_hold: float | None,
         at: datetime | None = None,
     ) -> None:
-        """Record an "it hurts" report; a no-op for an unsaved (None) session."""
+        """Record an "it hurts" report; a no-op for an unsaved (None) session.
+
+        step_index is None outside the steps; seconds_into_hold is None outside a hold or reps.
+        """
         if session_id is None:
             return
+        held = None if seconds_into_hold is None else float(seconds_into_hold)
         self._write(
             "a pain report",
             "INSERT INTO pain_events"
-            " (session_id, at, exercise, step_index, side, seconds_into_step)"
+            " (session_id, at, exercise, step_index, side, seconds_into_hold)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            (session_id, _iso(at), exercise, step_index, side, float(seconds_into_step)),
+            (session_id, _iso(at), exercise, step_index, side, held),
+        )
+
+    def log_step(
+        self,
+        session_id: int | None,
+        exercise: str,
+        step_index: int,
+        side: str | None,
+        outcome: str,
+        held_seconds: float,
+        at: datetime | None = None,
+    ) -> None:
+        """Record how one side of one step went; a no-op for an unsaved (None) session."""
+        if outcome not in STEP_OUTCOMES:
+            raise ValueError(f"unknown step outcome {outcome!r}; expected one of {STEP_OUTCOMES}")
+        if session_id is None:
+            return
+        self._write(
+            "a step record",
+            "INSERT INTO step_records"
+            " (session_id, at, exercise, step_index, side, outcome, held_seconds)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (session_id, _iso(at), exercise, step_index, side, outcome, float(held_seconds)),
         )
 
     def end_session(
@@ -339,16 +372,21 @@ class History:
             )
         return records
 
-    def pain_events(self, session_id: int | None = None) -> list[PainRecord]:
-        """Pain reports in time order, for one session or for all."""
+    def pain_events(
+        self, session_id: int | None = None, since: datetime | None = None
+    ) -> list[PainRecord]:
+        """Pain reports in time order, for one session or for all, optionally from `since` on."""
         sql = (
-            "SELECT id, session_id, at, exercise, step_index, side, seconds_into_step"
-            " FROM pain_events"
+            "SELECT id, session_id, at, exercise, step_index, side, seconds_into_hold,"
+            " seconds_into_step FROM pain_events WHERE 1"
         )
         params: tuple[object, ...] = ()
         if session_id is not None:
-            sql += " WHERE session_id = ?"
-            params = (session_id,)
+            sql += " AND session_id = ?"
+            params += (session_id,)
+        if since is not None:
+            sql += " AND at >= ?"  # ISO UTC text with fixed width sorts as time does
+            params += (_iso(since),)
         rows = self._read(sql + " ORDER BY at, id", params)
         return [
             PainRecord(
@@ -358,10 +396,41 @@ class History:
                 exercise=exercise,
                 step_index=step,
                 side=side,
+                seconds_into_hold=held,
                 seconds_into_step=secs,
             )
-            for pid, sid, at, exercise, step, side, secs in rows
+            for pid, sid, at, exercise, step, side, held, secs in rows
         ]
+
+    def step_records(self, session_id: int | None = None) -> list[StepRecord]:
+        """Per-side step records in the order they were written, for one session or for all."""
+        sql = (
+            "SELECT id, session_id, at, exercise, step_index, side, outcome, held_seconds"
+            " FROM step_records"
+        )
+        params: tuple[object, ...] = ()
+        if session_id is not None:
+            sql += " WHERE session_id = ?"
+            params = (session_id,)
+        rows = self._read(sql + " ORDER BY id", params)
+        return [
+            StepRecord(
+                id=rid,
+                session_id=sid,
+                at=_parse(at),
+                exercise=exercise,
+                step_index=step,
+                side=side,
+                outcome=outcome,
+                held_seconds=held,
+            )
+            for rid, sid, at, exercise, step, side, outcome, held in rows
+        ]
+
+    def session_times(self) -> list[tuple[datetime, datetime | None, str | None]]:
+        """(started_at, ended_at, how) of every session, oldest first; how is None while open."""
+        rows = self._read("SELECT started_at, ended_at, how FROM sessions ORDER BY started_at, id")
+        return [(_parse(s), _parse(e) if e else None, how) for s, e, how in rows]
 
     # -- lifetime -----------------------------------------------------------------------------
     def close(self) -> None:

@@ -1,4 +1,4 @@
-"""What the history store gives back: one session, one pain report."""
+"""What the history store gives back: one session, one pain report, one side of a step."""
 
 from __future__ import annotations
 
@@ -27,7 +27,26 @@ class SessionRecord:
 
 @dataclass(frozen=True)
 class PainRecord:
-    """One "it hurts" report: where in the routine it happened."""
+    """One "it hurts" report: where in the routine it happened.
+
+    step_index is None during the introduction and the closing words. seconds_into_hold is
+    None outside a hold or reps, and for reports written before schema 2, which kept only
+    seconds_into_step (counted from the start of the step's instructions).
+    """
+
+    id: int
+    session_id: int
+    at: datetime
+    exercise: str
+    step_index: int | None
+    side: str | None
+    seconds_into_hold: float | None
+    seconds_into_step: float | None = None
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One side of one step: done, skipped, easier, stopped, pain or left_out, and time held."""
 
     id: int
     session_id: int
@@ -35,4 +54,5 @@ class PainRecord:
     exercise: str
     step_index: int
     side: str | None
-    seconds_into_step: float
+    outcome: str
+    held_seconds: float

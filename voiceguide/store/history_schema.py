@@ -58,9 +58,61 @@ def _schema_v1(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX pain_events_session ON pain_events(session_id)")
 
 
+# The outcomes a step record may have, as core.actions.LogStep spells them.
+STEP_OUTCOMES: tuple[str, ...] = ("done", "skipped", "easier", "stopped", "pain", "left_out")
+# v1 wrote these names for a pain report outside any step, with a made-up step index.
+OUTSIDE_STEPS: tuple[str, ...] = ("(introduction)", "(closing words)")
+
+
+def _schema_v2(conn: sqlite3.Connection) -> None:
+    # Pain reports gain seconds_into_hold (v1's seconds_into_step counted from the start of the
+    # instructions, which says little about how long a stretch was held). step_index becomes
+    # NULL outside the steps, and seconds_into_step is kept for old rows only. SQLite cannot
+    # drop a NOT NULL, so the table is rebuilt; no other table refers to it.
+    conn.execute(
+        """CREATE TABLE pain_events_v2 (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            at TEXT NOT NULL,
+            exercise TEXT NOT NULL,
+            step_index INTEGER,
+            side TEXT,
+            seconds_into_step REAL,
+            seconds_into_hold REAL
+        )"""
+    )
+    outside = ", ".join(f"'{name}'" for name in OUTSIDE_STEPS)
+    conn.execute(
+        "INSERT INTO pain_events_v2"
+        " (id, session_id, at, exercise, step_index, side, seconds_into_step)"
+        " SELECT id, session_id, at, exercise,"
+        f" CASE WHEN exercise IN ({outside}) THEN NULL ELSE step_index END,"
+        " side, seconds_into_step FROM pain_events"
+    )
+    conn.execute("DROP TABLE pain_events")
+    conn.execute("ALTER TABLE pain_events_v2 RENAME TO pain_events")
+    conn.execute("CREATE INDEX pain_events_session ON pain_events(session_id)")
+    conn.execute("CREATE INDEX pain_events_at ON pain_events(at)")
+    # One row per side of each step: how it went and how long it was held.
+    outcomes = ", ".join(f"'{outcome}'" for outcome in STEP_OUTCOMES)
+    conn.execute(
+        f"""CREATE TABLE step_records (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            at TEXT NOT NULL,
+            exercise TEXT NOT NULL,
+            step_index INTEGER NOT NULL,
+            side TEXT,
+            outcome TEXT NOT NULL CHECK (outcome IN ({outcomes})),
+            held_seconds REAL NOT NULL
+        )"""
+    )
+    conn.execute("CREATE INDEX step_records_session ON step_records(session_id)")
+
+
 # MIGRATIONS[n] turns a version n-1 database into version n. Add a function here for each schema
 # change; never edit one that has shipped, since user databases were built by it.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _schema_v1}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _schema_v1, 2: _schema_v2}
 
 
 def schema_version() -> int:
