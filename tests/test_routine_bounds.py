@@ -148,6 +148,7 @@ def test_hang_cases_end_quickly_through_the_cli(tmp_path: Path) -> None:
             [sys.executable, "-m", "voiceguide", "--routines-dir", str(folder), *command],
             check=False, capture_output=True, text=True, timeout=60,
         )  # fmt: skip
-        assert proc.returncode in (1, 2), proc.stderr
+        # `list` still lists the package's routines; the broken ones are each one line.
+        assert proc.returncode in ((0,) if command == ["list"] else (1, 2)), proc.stderr
         assert "Traceback" not in proc.stderr
         assert "every_seconds: must be at least 2" in proc.stdout + proc.stderr

@@ -18,6 +18,7 @@ from voiceguide.content.lint_timing import timing_findings
 from voiceguide.content.loader import (
     Library,
     RoutineDocument,
+    layered_library,
     library_files,
     load_library,
     load_routine_document,
@@ -304,7 +305,7 @@ class _Libraries:
         folder = path.parent if (path.parent / "library").is_dir() else self.routines_dir
         key = folder.resolve()
         if key not in self.cache:
-            self.cache[key] = load_library(folder)[0]
+            self.cache[key] = layered_library(folder)  # then the package's library
         return self.cache[key]
 
 

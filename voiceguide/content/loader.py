@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -27,8 +27,10 @@ __all__ = [
     "LibraryExercise",
     "Problem",
     "RoutineDocument",
+    "bundled_routines_dir",
     "default_routines_dir",
     "find_routine",
+    "layered_library",
     "load_library",
     "load_routine_document",
     "load_routine_file",
@@ -53,6 +55,8 @@ class Library:
 
     exercises: Mapping[str, LibraryExercise] = field(default_factory=dict)
     broken: Mapping[str, str] = field(default_factory=dict)
+    # The library folders searched, first first: named when an exercise is not found.
+    folders: tuple[str, ...] = ()
 
 
 def library_files(routines_dir: Path) -> list[Path]:
@@ -102,7 +106,39 @@ def load_library(routines_dir: Path) -> tuple[Library, list[Problem]]:
                 exercises[key] = LibraryExercise(
                     key, fields, parsed.path, pos.key_line, pos.key_column
                 )
-    return Library(exercises, broken), sorted(problems, key=lambda p: p.sort_key)
+    library = Library(exercises, broken, (str(routines_dir / "library"),))
+    return library, sorted(problems, key=lambda p: p.sort_key)
+
+
+def layered_library(routines_dir: Path, below: Sequence[Path] | None = None) -> Library:
+    """The library `use:` resolves against: the folder's own, then each folder in `below`.
+
+    `below` (default: the package's routines) holds lower-precedence routines folders. A key
+    in a higher folder hides the same key below it, even when it is broken there: a user's own
+    version that fails must not be swapped silently for the package's.
+    """
+    if below is None:
+        below = [] if _same(routines_dir, bundled_routines_dir()) else [bundled_routines_dir()]
+    exercises: dict[str, LibraryExercise] = {}
+    broken: dict[str, str] = {}
+    folders: list[str] = []
+    for folder in [routines_dir, *below]:
+        library = load_library(folder)[0]
+        folders += library.folders
+        for key, exercise in library.exercises.items():
+            if key not in exercises and key not in broken:
+                exercises[key] = exercise
+        for key, where in library.broken.items():
+            if key not in exercises and key not in broken:
+                broken[key] = where
+    return Library(exercises, broken, tuple(folders))
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
 
 
 @dataclass
@@ -145,9 +181,10 @@ def _unknown_use_message(key: str, library: Library) -> str:
     close = close or [k for k in known if key.lower() in k][:3]
     if close:
         return f"unknown library exercise '{key}' (did you mean: {', '.join(close)}?)"
+    where = " or ".join(library.folders) or "the library"
     if not known:
-        return f"unknown library exercise '{key}' (routines/library/ has no exercises)"
-    return f"unknown library exercise '{key}' (known: {', '.join(known)})"
+        return f"unknown library exercise '{key}' ({where} has no exercises)"
+    return f"unknown library exercise '{key}' (not in {where}; known: {', '.join(known)})"
 
 
 def _resolve_uses(doc: RoutineDocument, library: Library) -> None:
@@ -269,11 +306,18 @@ def load_routine_file(path: Path, library: Library) -> tuple[Routine | None, lis
     return doc.routine, doc.problems
 
 
-def load_routines(routines_dir: Path) -> tuple[list[Routine], list[Problem]]:
-    """Load every routine in a folder; broken files are skipped and their problems returned."""
+def load_routines(
+    routines_dir: Path, below: Sequence[Path] | None = None
+) -> tuple[list[Routine], list[Problem]]:
+    """Load every routine in a folder; broken files are skipped and their problems returned.
+
+    `use:` looks in the folder's own library/, then in those of `below` (see layered_library);
+    only the folder's own library files are reported, the others when their folder is loaded.
+    """
     if not routines_dir.is_dir():
         return [], [Problem(str(routines_dir), 1, 1, "", "routines folder not found")]
-    library, problems = load_library(routines_dir)
+    problems = load_library(routines_dir)[1]
+    library = layered_library(routines_dir, below)
     routines: list[Routine] = []
     for path in routine_files(routines_dir):
         routine, found = load_routine_file(path, library)
