@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import shutil
-import sqlite3
 import subprocess
 import time
 from collections.abc import Callable
@@ -188,22 +188,30 @@ def check_routines(config: Config) -> list[Check]:
 
 
 def check_history(config: Config) -> list[Check]:
-    """The history database can be opened and written (checked without changing it)."""
-    from voiceguide.store.history import default_history_path
+    """The history database can be read, and written by this user; nothing is created or changed."""
+    from voiceguide.store.history import History, default_history_path
 
     path = default_history_path(config.history_db)
+    who = " (checked as root; the service runs as its own user)" if os.geteuid() == 0 else ""
+    if not os.path.lexists(path):
+        # A missing database is normal before the first session. Creating it here (as `sudo
+        # voiceguide doctor` once did) would leave a root-owned file the service cannot write.
+        folder = next((p for p in path.parents if p.exists()), Path("/"))
+        if not (folder.is_dir() and os.access(folder, os.W_OK | os.X_OK)):
+            return [Check("history", False, f"{path} cannot be created: {folder} is not writable",
+                          f"make {folder} writable by this user, or set history_db")]  # fmt: skip
+        return [Check("history", True,
+                      f"no sessions yet; the first one creates {path}{who}")]  # fmt: skip
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, timeout=1.0)
-        try:
-            conn.execute("BEGIN IMMEDIATE")  # takes the write lock, then gives it back
-            conn.rollback()
-        finally:
-            conn.close()
-    except (sqlite3.Error, OSError) as exc:
-        return [Check("history", False, f"{path}: {exc}",
-                      f"make {path.parent} writable by this user, or set history_db")]  # fmt: skip
-    return [Check("history", True, f"{path} is writable")]
+        with History(path, read_only=True, upgrade=False) as history:
+            sessions = len(history.recent_sessions(limit=1_000_000))
+    except UserError as exc:
+        return [Check("history", False, str(exc),
+                      f"move {path} aside (a new one is made), or set history_db")]  # fmt: skip
+    if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)):
+        return [Check("history", False, f"{path} is not writable by this user{who}",
+                      f"make {path} and {path.parent} writable by this user, or set history_db")]  # fmt: skip
+    return [Check("history", True, f"{path}: {sessions} session(s), writable{who}")]
 
 
 def check_service(config: Config) -> list[Check]:

@@ -12,6 +12,7 @@ import shutil
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Self
@@ -20,6 +21,14 @@ import platformdirs
 
 from voiceguide.core.commands import Ending
 from voiceguide.errors import UserError
+from voiceguide.store.history_files import (
+    SessionLocks,
+    create_private_file,
+    lock_held,
+    make_private_dirs,
+    remove_lock,
+    unheld_locks,
+)
 from voiceguide.store.history_records import PainRecord, SessionRecord, StepRecord
 from voiceguide.store.history_report import format_history  # noqa: F401 - cli.main's import
 from voiceguide.store.history_schema import (
@@ -82,6 +91,16 @@ def _process_alive(pid: int | None, boot_id: str | None) -> bool:
     return True
 
 
+def _lock_or_pid_alive(db: Path, session_id: int, pid: int | None, boot_id: str | None) -> bool:
+    current_boot = _boot_id()
+    if boot_id and current_boot and boot_id != current_boot:
+        return False  # written before the last reboot
+    held = lock_held(db, session_id)
+    if held is not None:
+        return held  # the lock file says it exactly, with or without /proc
+    return _process_alive(pid, boot_id)  # sessions written before session locks
+
+
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         text = exc.strerror[0].lower() + exc.strerror[1:]
@@ -94,13 +113,21 @@ class History:
     """Append-only session log; writes never raise, so a full disk cannot stop a routine."""
 
     def __init__(
-        self, path: Path, *, strict: bool = False, busy_timeout_seconds: float = 1.0
+        self,
+        path: Path,
+        *,
+        strict: bool = False,
+        busy_timeout_seconds: float = 1.0,
+        read_only: bool = False,
+        upgrade: bool = True,
     ) -> None:
         """Open (creating if needed) the database at `path`.
 
         With strict=False (a running session) an unopenable database logs one warning and
-        gives a History that drops writes. With strict=True (`voiceguide history`) it raises
-        UserError instead.
+        gives a History that drops writes. With strict=True it raises UserError instead.
+        With read_only=True (`voiceguide history`) nothing is created or changed: a missing
+        database reads as no sessions, and errors raise UserError; an older schema is upgraded
+        (as the next session would) only with `upgrade` and only in a file this user owns.
         """
         self.path = Path(path)
         self._busy_timeout_seconds = busy_timeout_seconds
@@ -108,6 +135,11 @@ class History:
         self._conn: sqlite3.Connection | None = None
         self._write_failing = False  # True after a logged failure; the next success re-arms it
         self._closed = False
+        self._session_locks = SessionLocks(self.path)
+        self._read_only = read_only
+        if read_only:
+            self._conn = self._open_reader(upgrade)
+            return
         try:
             self._conn = self._open()
         except (sqlite3.Error, OSError, NewerSchema) as exc:
@@ -122,7 +154,9 @@ class History:
 
     # -- opening ------------------------------------------------------------------------------
     def _open(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Created by us, so 0600 in 0700 folders: the history holds pain reports.
+        make_private_dirs(self.path.parent)
+        create_private_file(self.path)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves so every write is exactly one
         # short transaction. check_same_thread=False: the runner may hand the store to its loop
         # thread; self._lock serialises access.
@@ -147,7 +181,85 @@ class History:
         except BaseException:
             conn.close()
             raise
+        self._mark_dead_sessions(conn)
         return conn
+
+    def _mark_dead_sessions(self, conn: sqlite3.Connection) -> None:
+        """Record as interrupted the open sessions whose player died, and drop their locks."""
+        # Inside the write lock no session is half-started: a session's lock is taken before
+        # its row commits (see start_session), so an unheld lock of a committed row is a dead
+        # player's, and a lock file with no row is left over from a rolled-back start.
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            dead = unheld_locks(self.path)
+            for session_id in dead:
+                conn.execute(
+                    "UPDATE sessions SET how = ? WHERE id = ? AND how IS NULL",
+                    (Ending.INTERRUPTED.value, session_id),
+                )
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            rollback(conn)
+            log.debug("could not mark interrupted sessions in %s: %s", self.path, exc)
+            return
+        for session_id in dead:
+            remove_lock(self.path, session_id)
+
+    def _open_reader(self, upgrade: bool) -> sqlite3.Connection | None:
+        """A connection that never creates or changes a file, or None when there is no database."""
+        try:
+            os.stat(self.path)
+        except FileNotFoundError:
+            return None  # no session has been saved yet; `sudo voiceguide history` must not
+            # create the file (root-owned, the service could not write it)
+        except OSError as exc:
+            raise UserError(self._describe_open_error(exc)) from None
+        # mode=ro creates -wal and -shm files when they are missing (and leaves them); with no
+        # -wal file there is nothing outside the main file, which immutable=1 reads as it is.
+        has_wal = os.path.exists(f"{self.path}-wal")
+        queries = ("mode=ro", "immutable=1") if has_wal else ("immutable=1", "mode=ro")
+        error: BaseException = sqlite3.OperationalError("unable to open database file")
+        for query in queries:
+            try:
+                conn = sqlite3.connect(
+                    f"{self.path.resolve().as_uri()}?{query}", uri=True, check_same_thread=False
+                )
+            except sqlite3.Error as exc:
+                error = exc
+                continue
+            try:
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            except sqlite3.OperationalError as exc:
+                conn.close()
+                error = exc
+                continue
+            except sqlite3.Error as exc:  # not a database at all
+                conn.close()
+                raise UserError(self._describe_open_error(exc)) from None
+            if version == 0 and tables == 0:
+                conn.close()  # an empty file (older doctors left one): no sessions
+                return None
+            if version > schema_version():
+                conn.close()
+                raise UserError(self._describe_open_error(NewerSchema(version, schema_version())))
+            if version < schema_version() and upgrade:
+                conn.close()
+                return self._upgrade_own(version)
+            return conn
+        raise UserError(self._describe_open_error(error)) from None
+
+    def _upgrade_own(self, version: int) -> sqlite3.Connection:
+        """An older schema: upgraded as a session would, but only in a file this user owns."""
+        if os.stat(self.path).st_uid == os.geteuid() and os.access(self.path, os.W_OK):
+            try:
+                return self._open()
+            except (sqlite3.Error, OSError, NewerSchema) as exc:
+                raise UserError(self._describe_open_error(exc)) from None
+        raise UserError(
+            f"history database {self.path} was written by an older voiceguide (schema "
+            f"{version}); the next session upgrades it, or run this as its owner"
+        )
 
     def _enable_wal(self, conn: sqlite3.Connection) -> str:
         # Switching a new database to WAL can report SQLITE_BUSY at once, without waiting for
@@ -226,13 +338,20 @@ class History:
             log.info("history database %s is writable again", self.path)
         self._write_failing = False
 
-    def _write(self, what: str, statement: str, params: tuple[object, ...]) -> int | None:
+    def _write(
+        self,
+        what: str,
+        statement: str,
+        params: tuple[object, ...],
+        before_commit: Callable[[int], object] | None = None,
+    ) -> int | None:
         """Run one statement as its own transaction; returns its lastrowid, or None on failure.
 
-        Failures are logged once per run of failures and swallowed.
+        `before_commit(lastrowid)` runs inside the transaction. Failures are logged once per
+        run of failures and swallowed.
         """
         with self._lock:
-            if self._closed:
+            if self._closed or self._read_only:
                 return None
             if self._conn is None:
                 # The database could not be opened earlier; it may be fine now (a USB stick
@@ -246,6 +365,8 @@ class History:
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 row_id = conn.execute(statement, params).lastrowid
+                if before_commit is not None and row_id is not None:
+                    before_commit(row_id)
                 conn.execute("COMMIT")
             except (sqlite3.Error, OSError) as exc:
                 rollback(conn)
@@ -266,12 +387,24 @@ class History:
         self, routine_id: str, routine_title: str, started_at: datetime | None = None
     ) -> int | None:
         """Record a session start; returns its id, or None when it could not be saved."""
-        return self._write(
+        locked: list[int] = []
+
+        def lock(row_id: int) -> None:
+            # Held before the row commits, so no reader ever sees this session unlocked.
+            if self._session_locks.hold(row_id):
+                locked.append(row_id)
+
+        session_id = self._write(
             "the session start",
             "INSERT INTO sessions (routine_id, routine_title, started_at, pid, boot_id)"
             " VALUES (?, ?, ?, ?, ?)",
             (routine_id, routine_title, _iso(started_at), os.getpid(), _boot_id()),
+            before_commit=lock,
         )
+        if session_id is None:
+            for row_id in locked:  # the insert rolled back
+                self._session_locks.release(row_id)
+        return session_id
 
     def log_pain(
         self,
@@ -328,11 +461,13 @@ class History:
             raise ValueError(f"unknown session ending {how!r}; expected one of {ENDINGS}")
         if session_id is None:
             return
-        self._write(
+        saved = self._write(
             "the session end",
             "UPDATE sessions SET ended_at = ?, how = ? WHERE id = ?",
             (_iso(ended_at), how, session_id),
         )
+        if saved is not None:  # unsaved, the session stays open: its lock tells it from a live one
+            self._session_locks.release(session_id)
 
     # -- reads --------------------------------------------------------------------------------
     def _read(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple]:
@@ -358,7 +493,7 @@ class History:
         records = []
         for sid, routine_id, title, started, ended, how, pid, boot_id, superseded in rows:
             if how is None:
-                alive = not superseded and _process_alive(pid, boot_id)
+                alive = not superseded and _lock_or_pid_alive(self.path, sid, pid, boot_id)
                 how = "running" if alive else "interrupted"
             records.append(
                 SessionRecord(
@@ -437,6 +572,7 @@ class History:
         """Close the database; later writes are dropped."""
         with self._lock:
             self._closed = True
+            self._session_locks.close()
             if self._conn is not None:
                 try:
                     self._conn.close()
