@@ -123,6 +123,21 @@ def test_system_unit_points_voiceguide_at_the_service_directories() -> None:
     assert "PREFIX_DIR=/opt/voiceguide\n" in INSTALLER.read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize("unit", [SYSTEM_UNIT, USER_UNIT], ids=lambda path: path.name)
+def test_a_config_error_is_not_restarted(unit: Path, tmp_path: Path) -> None:
+    # The CLI exits 2 for a usage or config error; systemd must not restart it in a loop.
+    service = {key: v for (section, key), v in unit_settings(unit).items() if section == "Service"}
+    assert service["RestartPreventExitStatus"] == ["2"]
+    bad = tmp_path / "config.yaml"
+    bad.write_text("volume: loud\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "voiceguide", "--config", str(bad), "serve"],
+        capture_output=True, text=True, timeout=60, check=False, cwd=ROOT,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("voiceguide: ") and result.stderr.count("\n") == 1
+
+
 def test_user_unit_is_a_session_service() -> None:
     unit = unit_settings(USER_UNIT)
     assert unit[("Service", "Type")] == ["notify"]
