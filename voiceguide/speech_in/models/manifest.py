@@ -41,6 +41,8 @@ MANIFEST_SCHEMA: dict[str, Any] = {
                 "required": ["name", "engine", "language", "license"],
                 "additionalProperties": False,
                 "anyOf": [{"required": ["url"]}, {"required": ["python_package"]}],
+                # A model from a wheel is checked like a download: no pin, no use.
+                "dependentRequired": {"python_package": ["package_sha256"]},
                 "properties": {
                     "name": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]*$"},
                     "engine": {"enum": ["vosk"]},
@@ -52,6 +54,7 @@ MANIFEST_SCHEMA: dict[str, Any] = {
                     "license": {"type": "string", "minLength": 1},
                     "python_package": {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"},
                     "package_path": {"type": "string", "minLength": 1},
+                    "package_sha256": {"type": "string", "pattern": _SHA256.pattern},
                 },
             },
         }
@@ -73,6 +76,7 @@ class ModelEntry:
     size_bytes: int | None = None
     python_package: str | None = None
     package_path: str = "model"
+    package_sha256: str | None = None  # of the package's model folder: see models.packaged
 
 
 @dataclass(frozen=True)

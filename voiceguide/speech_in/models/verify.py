@@ -25,6 +25,7 @@ from voiceguide.speech_in.models.locate import (
     search_dirs,
 )
 from voiceguide.speech_in.models.manifest import RECORD_NAME, Manifest, ModelEntry
+from voiceguide.speech_in.models.packaged import package_mismatch
 
 
 # ---- verify ----------------------------------------------------------------------------------
@@ -90,11 +91,14 @@ def verify_package(entry: ModelEntry) -> Check | None:
         digest = bytes.fromhex(sha256_file(path))
         if base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != expected:
             problems.append(f"{path.relative_to(folder).as_posix()} changed")
-    if not checked and not problems:
-        return Check(entry.name, where, True, "no file hashes recorded by the package; unchecked")
+    mismatch = package_mismatch(entry, folder)
+    if mismatch is not None:
+        problems.insert(0, mismatch)
     if problems:
         return Check(entry.name, where, False, _summarise(problems))
-    return Check(entry.name, where, True, f"{checked} files match the wheel's RECORD")
+    return Check(
+        entry.name, where, True, f"{checked} files match the manifest and the wheel's RECORD"
+    )
 
 
 def verify_models(
