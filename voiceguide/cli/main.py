@@ -15,6 +15,7 @@ from voiceguide.app.config import Config, load_config
 from voiceguide.cli import listen as cli_listen
 from voiceguide.cli import models as cli_models
 from voiceguide.cli import speech as cli_speech
+from voiceguide.cli.log_setup import configure_logging
 from voiceguide.errors import UserError
 from voiceguide.speech_in.settings import ENGINES
 
@@ -148,9 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         overrides = {key: getattr(args, key) for key in OVERRIDABLE}
         config = load_config(args.config, overrides)
-        logging.basicConfig(
-            level=config.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
-        )
+        # Sentences for a person; "<4>"-style priorities when stderr is systemd's journal.
+        configure_logging(config.log_level)
         handler: Handler = args.func
         code = handler(args, config)
         sys.stdout.flush()  # here, so a closed pipe is caught below rather than at exit
