@@ -90,7 +90,9 @@ def _lint(name: str) -> list[str]:
         ("malformed.yaml", ["3:41: could not parse YAML: mapping values are not allowed here"]),
         (
             "unknown-use.yaml",
-            ["6:10: steps[0].use: unknown library exercise 'knee-hugs' (did you mean: knee-hug?)"],
+            [
+                "6:10: steps[0].use: unknown library exercise 'knee-hugs' (did you mean: knee-hug, knee-to-chest?)"
+            ],
         ),
         (
             "id-mismatch.yaml",
@@ -239,14 +241,16 @@ def test_a_prompt_naming_commands_may_still_not_say_a_safety_phrase(tmp_path: Pa
         "language: xx\n"
         "commands:\n  stop: [stop, end the session]\n  pain: [it hurts]\n  pause: [pause]\n"
         "prompts:\n"
-        "  help: Say pause to rest. If anything feels wrong I will end the session.\n"
-        "prompts_naming_commands: [help]\n"
+        "  paused: Say pause to rest. If anything feels wrong I will end the session.\n"
+        "  help: Say pause to rest, or stop to end. If it hurts, say so.\n"
+        "prompts_naming_commands: [paused, help]\n"
     )
-    expected = (
-        f"{path}:7:9: prompts.help: spoken text contains the command phrase 'end the session' "
-        f"(stop); {ECHO}"
-    )
-    assert [str(p) for p in lint_paths([path], GOOD)] == [expected]
+    # Only the help answer may say a stop phrase (the echo guard mutes it while it plays);
+    # no prompt may say a pain phrase.
+    paused = "prompts.paused: spoken text contains the command phrase 'end the session' (stop)"
+    helped = "prompts.help: spoken text contains the command phrase 'it hurts' (pain)"
+    expected = [f"{path}:7:11: {paused}; {ECHO}", f"{path}:8:9: {helped}; {ECHO}"]
+    assert [str(p) for p in lint_paths([path], GOOD)] == expected
 
 
 def test_bundled_locale_prompts_lint_clean() -> None:

@@ -90,7 +90,9 @@ def test_switch_sides_between_left_and_right_holds() -> None:
     driver.run_to_end()
     kinds = [k for _, k, _ in driver.spoken()]
     texts = [x for _, _, x in driver.spoken()]
-    left = texts.index("Left side. Hold here, and breathe easily.")
+    # The first side is named before its set-up, the second as it starts.
+    left = texts.index("Left side first.")
+    assert left == texts.index("Knee to chest.") + 1 and kinds[left + 1] == "setup"
     right = texts.index("Right side. Hold here, and breathe easily.")
     assert left < kinds.index("switch") < right
 
@@ -139,9 +141,8 @@ def test_pain_cancels_first_then_advises_logs_and_finishes() -> None:
     pain = actions[2]
     assert isinstance(pain, LogPain)
     assert (pain.exercise, pain.side, pain.step_index) == ("Knee to chest", "left", 0)
-    instruct = driver.session.timeline.segments[1].duration_seconds
-    assert pain.seconds_into_step == pytest.approx(instruct + 5.0)
-    assert actions[3] == Finish("pain", {"exercise": "Knee to chest"})
+    assert pain.seconds_into_hold == pytest.approx(5.0)  # from the start of the hold
+    assert actions[-1] == Finish("pain", {"exercise": "Knee to chest"})
     assert driver.session.state is State.SAFETY_STOPPED
     assert driver.session.next_deadline is None
     assert driver.session.handle(Tick(), driver.now + 100) == []
@@ -209,11 +210,11 @@ def test_repeat_replays_instructions_then_returns_to_the_same_side() -> None:
 
 def test_time_left_and_whats_next() -> None:
     driver = Driver(make_session())
-    driver.run_until(30)  # left hold, 5 s in
+    driver.run_until(driver.session.timeline.segment_starts()[2] + 5)  # left hold, 5 s in
     (answer,) = driver.say("time_left")
-    assert answer.text.startswith("fifteen seconds left on this one")
+    assert answer.text.startswith("Fifteen seconds left on this one")  # a capital, as a sentence
     (answer,) = driver.say("whats_next")
-    assert answer.text == "After this, the other side."
+    assert answer.text == "After this, we change over to the second side."
     driver.say("skip")
     (answer,) = driver.say("whats_next")
     assert answer.text == "This is the last exercise."

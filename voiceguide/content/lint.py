@@ -29,7 +29,7 @@ from voiceguide.content.locales import load_locale
 from voiceguide.content.problem import Problem
 from voiceguide.content.schema import schema_problems
 from voiceguide.content.yaml_positions import DataPath, parse_yaml_file
-from voiceguide.core.commands import SAFETY_COMMANDS
+from voiceguide.core.commands import SAFETY_COMMANDS, STOP_NAMING_PROMPTS, Command
 from voiceguide.core.locale import Locale
 from voiceguide.core.phrases import PhraseMatcher
 from voiceguide.errors import UserError
@@ -81,7 +81,7 @@ def _echo_problems(
 ) -> list[Problem]:
     found = []
     for path, text in texts:
-        for match in sorted(matcher.find_all(text), key=lambda m: m.start_word):
+        for match in sorted(matcher.find_all(text, negation=False), key=lambda m: m.start_word):
             found.append(locator.problem(path, _echo_message(match.phrase, match.command)))
     return found
 
@@ -233,16 +233,27 @@ def _locale_problems(path: Path, display: str) -> list[Problem]:
         if isinstance(text, str) and key not in exempt
     )
     found += _echo_problems(texts, PhraseMatcher(locale), parsed)
-    # A prompt that must name a command is protected by the echo guard, which never mutes a
-    # safety command: one that says "stop" or "it hurts" could end the session by itself.
-    safety = Locale(locale.language, {c: v for c, v in phrases.items() if c in SAFETY_COMMANDS},
-                    {}, {}, frozenset(), {}, {}, ())  # fmt: skip
+
+    # A prompt that must name a command is protected by the echo guard, which never mutes pain
+    # and mutes stop only while the box says it: one that says "it hurts" could end the
+    # session by itself, and only STOP_NAMING_PROMPTS (help) may say a stop phrase.
+    def safety_matcher(commands: frozenset[str]) -> PhraseMatcher:
+        chosen = {c: v for c, v in phrases.items() if c in commands}
+        return PhraseMatcher(Locale(locale.language, chosen, {}, {}, frozenset(), {}, {}, ()))
+
     naming = (
         (("prompts", key), _PLACEHOLDER.sub(" ", text))
         for key, text in prompts.items()
-        if isinstance(text, str) and key in exempt
+        if isinstance(text, str) and key in exempt and key not in STOP_NAMING_PROMPTS
     )
-    return found + _echo_problems(naming, PhraseMatcher(safety), parsed)
+    naming_stop = (
+        (("prompts", key), _PLACEHOLDER.sub(" ", text))
+        for key, text in prompts.items()
+        if isinstance(text, str) and key in exempt and key in STOP_NAMING_PROMPTS
+    )
+    found += _echo_problems(naming, safety_matcher(SAFETY_COMMANDS), parsed)
+    pain_only = SAFETY_COMMANDS - {Command.STOP.value}
+    return found + _echo_problems(naming_stop, safety_matcher(pain_only), parsed)
 
 
 @dataclass

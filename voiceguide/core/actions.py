@@ -76,10 +76,25 @@ class SetRate:
 class LogPain:
     """Record a pain report: where in the routine it happened."""
 
+    exercise: str  # "(introduction)" / "(closing words)" outside the steps
+    step_index: int | None  # None during the introduction and the closing words
+    side: str | None
+    seconds_into_hold: float | None  # into the hold or the reps; None when not in one
+
+
+# How one side of one step went, as LogStep.outcome.
+Outcome = Literal["done", "skipped", "easier", "stopped", "pain", "left_out"]
+
+
+@dataclass(frozen=True)
+class LogStep:
+    """One side of one step is over: how it went."""
+
     exercise: str
     step_index: int
     side: str | None
-    seconds_into_step: float
+    outcome: str  # one of Outcome
+    held_seconds: float  # seconds actually spent in the hold or reps of that side
 
 
 @dataclass(frozen=True)
@@ -90,4 +105,4 @@ class Finish:
     details: dict[str, object] = field(default_factory=dict)
 
 
-Action = Speak | CancelSpeech | SetVolume | SetRate | LogPain | Finish
+Action = Speak | CancelSpeech | SetVolume | SetRate | LogPain | LogStep | Finish

@@ -4,10 +4,14 @@ This is the one place to read what a safety command does. "It hurts" (pain) and 
 - win over any other command found in the same utterance (PRIORITY, used by the matcher);
 - are obeyed on a partial recognition result, before the sentence is finished, and at a lower
   confidence bar than other commands (speech_in.rejection reads SAFETY_COMMANDS);
-- are never muted by the echo guard, even when the box is saying the same words at that
-  moment (speech_in.echo_guard);
+- are never muted by the echo guard (speech_in.echo_guard), with one narrow exemption: "what
+  can I say" must tell the user the real stop word, so the `help` prompt (STOP_NAMING_PROMPTS,
+  the only prompts content.lint lets say a stop phrase) says it, and a stop phrase whose every
+  word the box is saying at that moment is taken for the box's own voice. That can only happen
+  while the help answer plays; a person's "stop" then needs saying again once it ends, and
+  pain is never muted at all, even then;
 - override a different command heard in the same breath (speech_in.listener);
-- never appear in anything the box says (content.lint);
+- never appear in anything the box says (content.lint), except stop in STOP_NAMING_PROMPTS;
 - and in the session (core.session): pain cancels speech at once, speaks `safety_advice`,
   logs where it happened and ends the session with Ending.PAIN; stop says goodbye and ends
   with Ending.STOPPED.
@@ -41,11 +45,20 @@ class Command(StrEnum):
     QUIETER = "quieter"
     SLOWER = "slower"
     FASTER = "faster"
+    EASIER = "easier"
+    OTHER_SIDE = "other_side"
+    MORE_DETAIL = "more_detail"
+    LESS_TALK = "less_talk"
+    LEAVE_OUT = "leave_out"  # answers the pain-memory question
+    KEEP_IT = "keep_it"  # answers the pain-memory question
 
 
 # Safety first: when one utterance holds several commands, these win, in this order.
 PRIORITY: tuple[Command, ...] = (Command.PAIN, Command.STOP)
 SAFETY_COMMANDS: frozenset[str] = frozenset(PRIORITY)
+# Prompts that must name the stop phrase so the user learns it; the echo guard mutes a stop
+# whose words the box is saying, which only these prompts may contain. Never pain phrases.
+STOP_NAMING_PROMPTS: frozenset[str] = frozenset({"help"})
 
 
 def is_safety(command: str) -> bool:

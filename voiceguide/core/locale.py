@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,9 @@ class Locale:
     units: dict[str, str]
     numbers: tuple[str, ...]
     asr_fillers: tuple[str, ...] = ()  # ordinary words that soak up non-command speech
+    # How a pain report is told from its negation (core/phrases.py): "words", "negators",
+    # "softeners", and for languages that glue endings on, "stems" and "not_stems".
+    pain_negation: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def prompt(self, key: str, **values: object) -> str:
         """Return prompt `key` with its {placeholders} filled in."""

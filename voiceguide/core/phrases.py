@@ -3,6 +3,17 @@
 The same matcher serves console mode, both speech engines and the linter, so a phrase
 that works when typed works when spoken, and text the box speaks is checked against
 exactly what it would obey.
+
+Pain is heard in every natural form, and told from its negation by one narrow rule (the
+locale's `pain_negation`): a pain phrase that *begins* with a pain word ("hurt", "hurting",
+"painful", "in pain") is not pain when a negator stands right before it, with at most two
+softeners between: "it doesn't hurt", "not really hurting anymore", "I'm not in pain".
+A phrase led by any other word is never negated, so "no, it hurts" and "ow" are pain, and
+anything unsure is pain: a false alarm only ends a stretch early, a missed one does harm.
+"No pain now" and "painting" are not pain because "pain" alone is no phrase (whole words only).
+Languages that glue endings on (Korean "아파요" = "아파" + "요") list `stems`: a word that
+starts with a stem is pain, unless it is in `not_stems` ("아파트", a flat).
+The linter matches strictly (`negation=False`), so the box never says a pain word at all.
 """
 
 from __future__ import annotations
@@ -11,7 +22,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from voiceguide.core.commands import PRIORITY
+from voiceguide.core.commands import PRIORITY, Command
 from voiceguide.core.locale import Locale
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
@@ -35,12 +46,13 @@ class PhraseMatch:
     end_word: int
 
 
-def _find(words: list[str], phrase_words: list[str]) -> int:
+_MAX_SOFTENERS = 2  # "not really hurting", "doesn't even really hurt"
+PAIN = Command.PAIN.value
+
+
+def _starts(words: list[str], phrase_words: list[str]) -> list[int]:
     n = len(phrase_words)
-    for i in range(len(words) - n + 1):
-        if words[i : i + n] == phrase_words:
-            return i
-    return -1
+    return [i for i in range(len(words) - n + 1) if words[i : i + n] == phrase_words]
 
 
 class PhraseMatcher:
@@ -56,18 +68,54 @@ class PhraseMatcher:
         # Longest phrases first, so "ow that hurts" wins over "that hurts" for the same words.
         self._table = sorted(table, key=lambda row: -len(row[2]))
 
-    def find_all(self, text: str) -> list[PhraseMatch]:
-        """Every command phrase occurring in `text`, longest phrases first, no overlaps."""
+    def find_all(self, text: str, negation: bool = True) -> list[PhraseMatch]:
+        """Every command phrase occurring in `text`, longest phrases first, no overlaps.
+
+        With `negation`, a negated pain phrase ("it doesn't hurt") is left out."""
         words = normalize(text)
         taken: set[int] = set()
         found: list[PhraseMatch] = []
         for command, phrase, pwords in self._table:
-            start = _find(words, pwords)
-            if start < 0 or taken & set(range(start, start + len(pwords))):
-                continue
-            taken.update(range(start, start + len(pwords)))
-            found.append(PhraseMatch(command, phrase, start, start + len(pwords)))
+            for start in _starts(words, pwords):
+                span = set(range(start, start + len(pwords)))
+                if taken & span:
+                    continue
+                if negation and command == PAIN and self._negated(words, start, pwords[0]):
+                    continue
+                taken.update(span)
+                found.append(PhraseMatch(command, phrase, start, start + len(pwords)))
+                break
+        found += self._stem_matches(words, taken, negation)
         return found
+
+    def _negated(self, words: list[str], start: int, first: str) -> bool:
+        """True if the pain phrase at `start` (led by `first`) follows a negator."""
+        rules = self.locale.pain_negation
+        if first not in rules.get("words", ()) and not self._is_stem(first):
+            return False
+        softeners, negators = set(rules.get("softeners", ())), set(rules.get("negators", ()))
+        i = start - 1
+        for _ in range(_MAX_SOFTENERS):
+            if i >= 0 and words[i] in softeners:
+                i -= 1
+        return i >= 0 and words[i] in negators
+
+    def _is_stem(self, word: str) -> bool:
+        rules = self.locale.pain_negation
+        if word in rules.get("not_stems", ()):
+            return False
+        return any(word.startswith(stem) for stem in rules.get("stems", ()))
+
+    def _stem_matches(self, words: list[str], taken: set[int], negation: bool) -> list[PhraseMatch]:
+        """Pain words with an ending glued on ("아파요"), which whole-word phrases miss."""
+        for i, word in enumerate(words):
+            if i in taken or not self._is_stem(word):
+                continue
+            if negation and self._negated(words, i, word):
+                continue
+            taken.add(i)
+            return [PhraseMatch(PAIN, word, i, i + 1)]
+        return []
 
     def match(self, text: str) -> PhraseMatch | None:
         """The one command `text` asks for: safety commands first, else the earliest phrase."""

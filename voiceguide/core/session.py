@@ -25,6 +25,7 @@ from voiceguide.core.actions import (
     Speak,
     Tick,
 )
+from voiceguide.core.coaching import Coaching
 from voiceguide.core.commands import Command, Ending, safety_advice
 from voiceguide.core.locale import Locale
 from voiceguide.core.timeline import Segment, Timeline, about
@@ -68,9 +69,15 @@ class Session:
     """Plays one routine's timeline and reacts to commands."""
 
     def __init__(
-        self, timeline: Timeline, locale: Locale, volume: float = 0.8, rate_wpm: int = 160
+        self,
+        timeline: Timeline,
+        locale: Locale,
+        volume: float = 0.8,
+        rate_wpm: int = 160,
+        coaching: Coaching | None = None,
     ) -> None:
         self.timeline = timeline
+        self.coaching = coaching or Coaching()
         self.locale = locale
         self.volume = volume
         self.rate_wpm = rate_wpm
@@ -252,7 +259,13 @@ class Session:
         seg = self.segment
         step = seg.step_index
         exercise = seg.exercise or {"intro": "(introduction)", "outro": "(closing words)"}[seg.kind]
-        log = LogPain(exercise, step, seg.side, round(self._seconds_into_step(now), 3))
+        in_work = seg.kind in ("hold", "reps")
+        log = LogPain(
+            exercise,
+            step if 0 <= step < len(self.timeline.routine.steps) else None,
+            seg.side,
+            round(self.elapsed_in_segment(now), 3) if in_work else None,
+        )
         self.state = State.SAFETY_STOPPED
         return [
             CancelSpeech(),
@@ -331,7 +344,7 @@ class Session:
             text = self.locale.prompt("time_left_hold", hold=hold, total=total)
         else:
             text = self.locale.prompt("time_left_total", total=total)
-        return [Speak(text, "prompt")]
+        return [Speak(text[:1].upper() + text[1:], "prompt")]
 
     def _on_whats_next(self, now: float) -> list[Action]:
         seg = self.segment

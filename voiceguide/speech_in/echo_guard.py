@@ -5,15 +5,16 @@ cancellation is never perfect, so a command whose every word occurs in the phras
 played is taken for the box's own voice. And until the echo canceller has lined up what
 the speaker plays with what the microphone hears (the first second or so of the box talking,
 each run), any non-safety command heard while the box talks is taken for its own voice too.
-Safety commands (pain, stop) are never muted: a person saying "it hurts" over the box must
-always be heard.
+Safety commands are never muted: a person saying "it hurts" over the box must always be
+heard. The one exemption (core.commands, STOP_NAMING_PROMPTS): a stop phrase whose every word
+the box is saying right now is its own voice, since only the help answer may say "stop".
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from voiceguide.core.commands import SAFETY_COMMANDS
+from voiceguide.core.commands import SAFETY_COMMANDS, Command
 from voiceguide.core.phrases import PhraseMatch, normalize
 
 PlayingText = Callable[[], str | None]
@@ -36,13 +37,18 @@ class EchoGuard:
         """True if `match` (whose words began `words_ago` seconds back) must be ignored
         because the box is saying those words."""
         if match.command in SAFETY_COMMANDS:
-            return False
+            # Pain never; stop only while the box itself is saying it (the help answer).
+            return match.command == Command.STOP and self._playing_says(match)
         # Before the canceller has converged, the box's voice is barely reduced: words said
         # while it talked, or just after, may be its own (judged when they were said: the
         # decision may come seconds later, once the utterance ends).
         if self.echo_unsettled is not None and self.echo_unsettled(words_ago):
             self.dropped += 1
             return True
+        return self._playing_says(match)
+
+    def _playing_says(self, match: PhraseMatch) -> bool:
+        """True (and counted) if every word of `match` is in the phrase being played."""
         text = self._playing_text()
         if not text:
             return False
