@@ -83,9 +83,10 @@ class _Worker:
             raise
         if not hello.get("ready"):
             self.kill()
+            hint = str(hello.get("hint", " (is espeak-ng installed?)"))
             raise SynthesisError(
-                f"speech synthesis is unavailable: {hello.get('error', 'worker failed to start')}"
-                " (is espeak-ng installed?)"
+                "speech synthesis is unavailable: "
+                f"{hello.get('error', 'worker failed to start')}{hint}"
             )
         self.engine_version = str(hello["engine_version"])
 

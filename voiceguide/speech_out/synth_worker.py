@@ -8,6 +8,10 @@ We use pyttsx3's espeak-ng binding and collect the driver's audio buffers oursel
 calling `save_to_file` + `runAndWait`: that loop cannot be interrupted (pyttsx3 #126), and with
 pyttsx3 2.99 it also dropped the first utterance and ignored rate changes once voices had been
 listed, so files came out wrong.
+
+That binding is private (`pyttsx3.drivers._espeak`), so pyproject.toml pins pyttsx3 exactly
+(PYTTSX3_PIN) and `load_binding` refuses, in one line, a pyttsx3 whose binding moved or lost
+a function we call, rather than failing later in the middle of a phrase.
 """
 
 from __future__ import annotations
@@ -22,14 +26,50 @@ from typing import Any, TextIO
 # espeak's "synchronous" mode: Synth() returns only after every buffer reached our callback.
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _BUFFER_MS = 200
+PYTTSX3_PIN = "2.99"  # the pyttsx3 whose private espeak binding this worker was written for
+# Everything this worker takes from that binding.
+_BINDING_NAMES = (
+    "Initialize", "SetSynthCallback", "Info", "ListVoices", "SetVoiceByName", "SetParameter",
+    "Synth", "Synchronize", "RATE", "PITCH", "VOLUME", "CHARS_UTF8",
+)  # fmt: skip
+
+
+class BindingMissing(RuntimeError):
+    """pyttsx3's espeak-ng binding is not where, or not what, this worker expects."""
+
+
+def _pyttsx3_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pyttsx3")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
+def load_binding() -> Any:
+    """pyttsx3's espeak-ng binding module, or BindingMissing with a one-line reason."""
+    fix = f"voiceguide needs pyttsx3=={PYTTSX3_PIN}: pip install 'pyttsx3=={PYTTSX3_PIN}'"
+    try:
+        from pyttsx3.drivers import _espeak
+    except ImportError as exc:
+        raise BindingMissing(
+            f"pyttsx3 {_pyttsx3_version()} has no espeak-ng binding at "
+            f"pyttsx3.drivers._espeak ({exc}); {fix}"
+        ) from None
+    missing = [name for name in _BINDING_NAMES if not hasattr(_espeak, name)]
+    if missing:
+        raise BindingMissing(
+            f"pyttsx3 {_pyttsx3_version()}'s espeak-ng binding lacks {', '.join(missing)}; {fix}"
+        )
+    return _espeak
 
 
 class Engine:
     """espeak-ng, loaded through pyttsx3's binding, rendering into memory."""
 
     def __init__(self) -> None:
-        from pyttsx3.drivers import _espeak
-
+        _espeak = load_binding()
         self._espeak = _espeak
         self.sample_rate_hz = _espeak.Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, _BUFFER_MS)
         if self.sample_rate_hz <= 0:
@@ -121,6 +161,8 @@ def serve(requests: TextIO, replies: TextIO) -> int:
             "engine_version": engine.version(),
             "sample_rate_hz": engine.sample_rate_hz,
         }
+    except BindingMissing as exc:  # espeak-ng may be fine: say what is wrong instead
+        hello = {"ready": False, "error": str(exc), "hint": ""}
     except Exception as exc:  # noqa: BLE001 - any failure here means no synthesis at all
         hello = {"ready": False, "error": f"{type(exc).__name__}: {exc}"}
     replies.write(json.dumps(hello) + "\n")
