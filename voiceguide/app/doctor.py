@@ -20,6 +20,7 @@ SILENT_DBFS = -65.0  # quieter than this, the mic is muted or unplugged
 CLIP_LEVEL = 0.99
 CLIP_SHARE = 0.001  # more than 0.1 % of samples at full scale means the gain is too high
 LISTEN_SECONDS = 2.0
+HEARD_DB = 3.0  # the test phrase must lift the mic's level this much to count as heard
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,21 @@ def check_speaker(config: Config) -> list[Check]:
         speaker.close()
     if quiet is None or loud is None:
         return [Check("speaker", True, "played a test phrase (no mic to hear it back)")]
-    echo = _dbfs(loud) - _dbfs(quiet)
+    return _judge_echo(_dbfs(quiet), _dbfs(loud))
+
+
+def _judge_echo(room_dbfs: float, playing_dbfs: float) -> list[Check]:
+    """The speaker line from the mic's level before and while the test phrase played."""
+    if playing_dbfs < SILENT_DBFS:
+        # A silent mic proves nothing about the speaker: never call it fine from 0 dB of echo.
+        return [Check("speaker", None,
+                      f"played a test phrase, but the mic heard nothing ({playing_dbfs:.0f} "
+                      "dBFS), so only your ears can tell whether it sounded")]  # fmt: skip
+    echo = playing_dbfs - room_dbfs
+    if echo < HEARD_DB:
+        return [Check("speaker", None,
+                      f"played a test phrase; the mic did not hear it above the room "
+                      f"({echo:+.0f} dB): if you heard nothing, check the volume and cable")]  # fmt: skip
     detail = f"played a test phrase; the mic heard it {echo:.0f} dB above the room"
     if echo > 30:
         return [Check("echo", False, detail,

@@ -102,14 +102,22 @@ def _with_engine(config: Config, engine: str) -> Config:
 
 
 def cmd_listen(args: argparse.Namespace, config: Config) -> int:
-    """Show live hypotheses and the input level, for setting up a microphone."""
-    from voiceguide.core.actions import CommandHeard, InputBack, InputLost
+    """Show live hypotheses and the input level, for setting up a microphone.
+
+    Ends with a one-line error (exit 1) when there is no such microphone or it gives no audio,
+    and with 130 on Ctrl-C, as other commands interrupted by SIGINT do.
+    """
+    from voiceguide.audio.devices import choose_input_device
+    from voiceguide.core.actions import CommandHeard, InputLost
     from voiceguide.speech_in.mic import MicInput
 
+    # A session waits for a lost microphone to come back; this set-up tool says what is wrong
+    # instead, starting with a device that is not there at all.
+    device = choose_input_device(config.listen_settings().input_device)
     locale = load_locale(config.locale)
     events: queue.SimpleQueue[object] = queue.SimpleQueue()
     mic = MicInput(config.listen_settings(), locale, events.put, locale.commands, show_levels=True)
-    print("listening; say a command (Ctrl-C to end)", file=sys.stderr)
+    print(f"listening on {device.name}; say a command (Ctrl-C to end)", file=sys.stderr)
     try:
         while True:
             try:
@@ -119,12 +127,13 @@ def cmd_listen(args: argparse.Namespace, config: Config) -> int:
             if isinstance(event, CommandHeard):
                 print(f"{time.strftime('%H:%M:%S')} command: {event.command} ({event.phrase!r})")
             elif isinstance(event, InputLost):
-                print("microphone lost")
-            elif isinstance(event, InputBack):
-                print("microphone back")
+                raise UserError(
+                    f"no audio from the microphone {device.name}: check that it is plugged in "
+                    "and not used by another program, then run voiceguide listen again"
+                )
             sys.stdout.flush()
     except KeyboardInterrupt:
-        return 0
+        return 130
     finally:
         mic.close()
 

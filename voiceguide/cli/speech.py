@@ -61,6 +61,9 @@ def cmd_say(args: argparse.Namespace, config: Config) -> int:
         raise UserError("nothing to say", 2)
     speech = open_speaker(config.speaker_settings())
     try:
+        # Rendered (or found in the phrase cache) first, as a routine's cues are, so it plays
+        # on time instead of being synthesised late inside speak().
+        speech.prepare([text], progress=False)
         speech.speak(text)
         if not speech.wait_until_done(SAY_TIMEOUT_SECONDS):
             raise UserError("speech did not finish within two minutes")
