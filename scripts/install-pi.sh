@@ -44,6 +44,8 @@ CACHE_DIR=/var/cache/voiceguide
 DOC_PATH=$PREFIX_DIR/share/doc/raspberry-pi.md
 MODULES_LOAD_PATH=/etc/modules-load.d/voiceguide.conf
 COMMAND_LINK=/usr/local/bin/voiceguide
+# Exact versions of everything pip installs (tests/test_install_script.py keeps it complete).
+CONSTRAINTS=constraints/pi.txt
 
 MODE=install
 PURGE=0
@@ -89,7 +91,7 @@ if ((!DRY_RUN)) && [[ -z $ROOT ]] && ((EUID != 0)); then
 fi
 
 CHECKOUT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-[[ -f $CHECKOUT/pyproject.toml && -f $CHECKOUT/systemd/$UNIT_NAME ]] ||
+[[ -f $CHECKOUT/pyproject.toml && -f $CHECKOUT/systemd/$UNIT_NAME && -f $CHECKOUT/$CONSTRAINTS ]] ||
   die "run this script from a voiceguide checkout ($CHECKOUT has no pyproject.toml)"
 
 # ---- how actions are carried out ----------------------------------------------------------
@@ -148,6 +150,20 @@ install_packages() {
   fi
 }
 
+# numpy, soxr, pocketsphinx, PyYAML, cffi, ml_dtypes, ai-edge-litert and pyopen-wakeword
+# publish no 32-bit ARM wheels, so on a 32-bit userland pip would try to compile them (and
+# fail, or take hours). The userland counts, not the kernel: 32-bit Raspberry Pi OS runs a
+# 64-bit kernel on a Pi 4, where `uname -m` says aarch64 but `getconf LONG_BIT` says 32.
+check_64bit() {
+  local bits machine
+  bits=$(getconf LONG_BIT 2>/dev/null || echo unknown)
+  machine=$(uname -m 2>/dev/null || echo unknown)
+  [[ $bits == 64 ]] ||
+    die "voiceguide needs a 64-bit OS (Raspberry Pi OS 64-bit); this one has a $bits-bit" \
+      "userland on $machine, and numpy, soxr, pocketsphinx and PyYAML have no 32-bit ARM wheels" \
+      "(see docs/raspberry-pi.md)"
+}
+
 check_python() {
   ((SKIP_VENV)) && return 0
   command -v python3 >/dev/null || {
@@ -196,8 +212,13 @@ install_venv() {
     --exclude=./bench/out .
   act mkdir -p "$build/source"
   act tar -C "$build/source" -x -f "$build/source.tar"
-  act "$(p "$VENV_DIR/bin/python")" -m pip install --quiet --upgrade pip
-  act "$(p "$VENV_DIR/bin/python")" -m pip install --quiet --upgrade "$build/source"
+  # Every pip run takes the exact versions in $CONSTRAINTS, including pip and setuptools;
+  # voiceguide (and the few dependencies that ship only as sources) are then built with that
+  # setuptools instead of whatever a build-isolation environment would download.
+  local pins=$CHECKOUT/$CONSTRAINTS
+  act "$(p "$VENV_DIR/bin/python")" -m pip install --quiet -c "$pins" --upgrade pip setuptools
+  act "$(p "$VENV_DIR/bin/python")" -m pip install --quiet -c "$pins" --no-build-isolation \
+    --upgrade "$build/source"
   ((DRY_RUN)) || rm -rf "$build"
   if [[ -e $(p "$COMMAND_LINK") && ! -L $(p "$COMMAND_LINK") ]]; then
     say "left $COMMAND_LINK alone: it is not a link made by this script"
@@ -314,6 +335,7 @@ enable_service() {
 }
 
 do_install() {
+  check_64bit
   install_packages
   check_python
   create_user

@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from voiceguide.app.config import load_config
 
@@ -15,16 +18,21 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "install-pi.sh"
 SETUP = ROOT / "scripts" / "setup.sh"
 UNIT = ROOT / "systemd" / "voiceguide.service"
+CONSTRAINTS = ROOT / "constraints" / "pi.txt"
 # Packages scripts/setup.sh installs only for the tests and the unit checks.
 TEST_ONLY_PACKAGES = {"pulseaudio", "pulseaudio-utils", "flite", "sox", "libsox-fmt-all", "systemd"}
 NOBODY = 65534
 
 
-def run(*args: str, as_uid: int | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, as_uid: int | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     command = ["bash", str(SCRIPT), *args]
     if as_uid is not None:
         command = ["setpriv", f"--reuid={as_uid}", f"--regid={as_uid}", "--clear-groups", *command]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        command, capture_output=True, text=True, timeout=120, check=False, env=env
+    )
 
 
 def nobody_can_run_the_script() -> bool:
@@ -83,7 +91,10 @@ def test_dry_run_prints_the_plan_and_changes_nothing(tmp_path: Path) -> None:
             "--shell /usr/sbin/nologin --groups audio"
         ),
         f"python3 -m venv {tmp_path}/opt/voiceguide/venv",
-        f"{tmp_path}/opt/voiceguide/venv/bin/python -m pip install --quiet --upgrade /tmp/",
+        (
+            f"{tmp_path}/opt/voiceguide/venv/bin/python -m pip install --quiet -c {CONSTRAINTS} "
+            "--no-build-isolation --upgrade /tmp/"
+        ),
         f"install -D -m 0644 {UNIT} {tmp_path}/etc/systemd/system/voiceguide.service",
         f"write the default settings to {tmp_path}/etc/voiceguide/config.yaml",
         f"install -d -m 0700 {tmp_path}/var/lib/voiceguide",
@@ -182,3 +193,66 @@ def test_bad_arguments_get_one_line(args: list[str], message: str) -> None:
     assert result.returncode == 1
     assert message in result.stderr
     assert len(result.stderr.splitlines()) == 1
+
+
+# ---- exact versions, from a constraints file kept in the repo --------------------------------
+def _pins() -> dict[str, str]:
+    """constraints/pi.txt as {canonical name: version}; every line must be an exact pin."""
+    pins: dict[str, str] = {}
+    for line in CONSTRAINTS.read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if not line:
+            continue
+        name, sep, version = line.partition("==")
+        assert sep and version and not any(c in version for c in "<>=!~*,; "), line
+        pins[canonicalize_name(name)] = version
+    return pins
+
+
+def test_every_runtime_dependency_is_pinned_exactly_and_satisfies_pyproject() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pins = _pins()
+    for spec in project["dependencies"]:
+        requirement = Requirement(spec.split("#")[0])
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{requirement.name} is not pinned in {CONSTRAINTS.name}"
+        assert requirement.specifier.contains(pins[name], prereleases=True), (spec, pins[name])
+    # No test, training or other optional tool rides along to a user's Pi.
+    tools = {
+        canonicalize_name(Requirement(spec).name)
+        for specs in project["optional-dependencies"].values()
+        for spec in specs
+    }
+    runtime = {
+        canonicalize_name(Requirement(s.split("#")[0]).name) for s in project["dependencies"]
+    }
+    assert not (tools - runtime) & set(pins), (tools - runtime) & set(pins)
+
+
+def test_every_pip_run_uses_the_constraints(tmp_path: Path) -> None:
+    result = run("--dry-run", "--root", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    pip_runs = [line for line in result.stdout.splitlines() if " -m pip install " in line]
+    assert len(pip_runs) == 2, pip_runs
+    for line in pip_runs:
+        assert f" -c {CONSTRAINTS} " in line, line
+    assert "--upgrade pip setuptools" in pip_runs[0]
+
+
+def test_a_32_bit_userland_is_refused_in_one_line(tmp_path: Path) -> None:
+    # 32-bit Raspberry Pi OS on a Pi 4: a 64-bit kernel (uname -m: aarch64), a 32-bit userland.
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    for tool, answer in (("getconf", "32"), ("uname", "aarch64")):
+        (fake / tool).write_text(f"#!/bin/sh\necho {answer}\n")
+        (fake / tool).chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}"}
+    result = run("--dry-run", "--root", str(tmp_path / "root"), env=env)
+    assert result.returncode == 1
+    expected = (
+        "install-pi: error: voiceguide needs a 64-bit OS (Raspberry Pi OS 64-bit); this one has "
+        "a 32-bit userland on aarch64, and numpy, soxr, pocketsphinx and PyYAML have no 32-bit "
+        "ARM wheels (see docs/raspberry-pi.md)"
+    )
+    assert result.stderr.splitlines() == [expected]
+    assert result.stdout == ""  # refused before anything, even a dry-run step
