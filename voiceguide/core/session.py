@@ -1,14 +1,14 @@
 """The session engine: a pure state machine fed (event, now) that returns actions.
 
-No threads, no audio and no clock reads happen here. Every deadline is absolute on the
-caller's monotonic clock, and each segment's start is chained from the previous segment's
-planned end, so timing never drifts however late the caller wakes.
+SessionEngine (core/session_engine.py) keeps the clock and the plan; this module holds what
+each command does. Every side of every step the session reaches or skips past is logged
+(LogStep), and the pain-memory question waits for its answer here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from enum import Enum
+import dataclasses
+from collections.abc import Callable, Sequence
 
 from voiceguide.core.actions import (
     Action,
@@ -25,47 +25,30 @@ from voiceguide.core.actions import (
     Speak,
     Tick,
 )
-from voiceguide.core.coaching import Coaching
+from voiceguide.core.coaching import Coaching, Verbosity
 from voiceguide.core.commands import Command, Ending, safety_advice
 from voiceguide.core.locale import Locale
-from voiceguide.core.timeline import Segment, Timeline, about
+from voiceguide.core.planner import easier_text
+from voiceguide.core.routine import Sides
+from voiceguide.core.segments import Segment, Timeline, about
+from voiceguide.core.session_engine import (
+    EPSILON,
+    LATE_TOLERANCE_SECONDS,
+    WORDY,
+    WORK,
+    SessionEngine,
+    State,
+)
 
-LATE_TOLERANCE_SECONDS = 1.0  # a droppable cue later than this is skipped, not blurted out
+__all__ = ["EPSILON", "LATE_TOLERANCE_SECONDS", "Session", "State"]
+
 VOLUME_STEP, VOLUME_MIN, VOLUME_MAX = 0.15, 0.2, 1.0
 RATE_STEP_WPM, RATE_MIN_WPM, RATE_MAX_WPM = 20, 100, 240
-EPSILON = 1e-9
-
-
-class State(str, Enum):
-    """What the session is doing, as a user would describe it."""
-
-    NOT_STARTED = "not started"
-    INSTRUCTING = "instructing"
-    HOLDING = "holding"
-    REPS = "doing reps"
-    SWITCHING = "switching sides"
-    RESTING = "resting"
-    PAUSED = "paused"
-    SAFETY_STOPPED = "stopped for safety"
-    FINISHED = "finished"
-
-
-_STATE_OF_SEGMENT = {
-    "intro": State.INSTRUCTING,
-    "instruct": State.INSTRUCTING,
-    "hold": State.HOLDING,
-    "reps": State.REPS,
-    "switch": State.SWITCHING,
-    "rest": State.RESTING,
-    "outro": State.INSTRUCTING,
-}
-# Segments whose words matter more than their clock: after a pause they start over.
-_RESTART_ON_RESUME = frozenset({"intro", "instruct", "outro"})
 # Prompt key prefix per device: "<prefix>_lost" and "<prefix>_back".
 _DEVICE_PROMPT = {"microphone": "mic", "speaker": "speaker"}
 
 
-class Session:
+class Session(SessionEngine):
     """Plays one routine's timeline and reacts to commands."""
 
     def __init__(
@@ -76,18 +59,7 @@ class Session:
         rate_wpm: int = 160,
         coaching: Coaching | None = None,
     ) -> None:
-        self.timeline = timeline
-        self.coaching = coaching or Coaching()
-        self.locale = locale
-        self.volume = volume
-        self.rate_wpm = rate_wpm
-        self.state = State.NOT_STARTED
-        self._segments = timeline.segments
-        self._index = 0
-        self._segment_start = 0.0  # absolute time of the current segment's offset 0
-        self._next_cue = 0
-        self._paused_elapsed = 0.0
-        self._return_to: int | None = None  # where "repeat" continues after the instructions
+        super().__init__(timeline, locale, volume, rate_wpm, coaching)
         self._missing: list[Device] = []  # devices lost and not yet back, in order of loss
         # Every command the session obeys, and the method that obeys it.
         self._handlers: dict[Command, Callable[[float], list[Action]]] = {
@@ -105,29 +77,15 @@ class Session:
             Command.QUIETER: self._on_quieter,
             Command.SLOWER: self._on_slower,
             Command.FASTER: self._on_faster,
+            Command.EASIER: self._on_easier,
+            Command.OTHER_SIDE: self._on_other_side,
+            Command.MORE_DETAIL: self._on_more_detail,
+            Command.LESS_TALK: self._on_less_talk,
+            Command.LEAVE_OUT: self._on_leave_out,
+            Command.KEEP_IT: self._on_keep_it,
         }
 
     # ---- public API ------------------------------------------------------------------------
-    @property
-    def segment(self) -> Segment:
-        """The segment being played (or paused in)."""
-        return self._segments[self._index]
-
-    @property
-    def is_over(self) -> bool:
-        """True once the session has finished, by completion, stop or pain."""
-        return self.state in (State.FINISHED, State.SAFETY_STOPPED)
-
-    @property
-    def next_deadline(self) -> float | None:
-        """When the caller must send the next Tick; None while paused or over."""
-        if self.state in (State.PAUSED, State.NOT_STARTED) or self.is_over:
-            return None
-        seg = self.segment
-        if self._next_cue < len(seg.cues):
-            return self._segment_start + seg.cues[self._next_cue].offset_seconds
-        return self._segment_start + seg.duration_seconds
-
     def start(self, now: float) -> list[Action]:
         """Begin the routine at `now`."""
         self._enter(0, now)
@@ -156,81 +114,6 @@ class Session:
         """Devices reported lost and not yet back."""
         return tuple(self._missing)
 
-    def elapsed_in_segment(self, now: float) -> float:
-        """Seconds of the current segment already played (pauses excluded)."""
-        if self.state is State.PAUSED:
-            return self._paused_elapsed
-        return max(0.0, now - self._segment_start)
-
-    def remaining_seconds(self, now: float) -> float:
-        """Planned time left in the whole routine from `now`."""
-        if self.is_over:
-            return 0.0
-        current = self.segment.duration_seconds - self.elapsed_in_segment(now)
-        later = sum(s.duration_seconds for s in self._segments[self._index + 1 :])
-        return max(0.0, current) + later
-
-    # ---- timing ----------------------------------------------------------------------------
-    def _enter(self, index: int, start: float) -> None:
-        self._index = index
-        self._segment_start = start
-        self._next_cue = 0
-        self.state = _STATE_OF_SEGMENT[self.segment.kind]
-
-    def _advance(self, now: float) -> list[Action]:
-        actions: list[Action] = []
-        while not self.is_over:
-            seg = self.segment
-            if self._next_cue < len(seg.cues):
-                cue = seg.cues[self._next_cue]
-                due = self._segment_start + cue.offset_seconds
-                if due > now + EPSILON:
-                    break
-                self._next_cue += 1
-                if not (cue.droppable and now - due > LATE_TOLERANCE_SECONDS):
-                    actions.append(Speak(cue.text, cue.kind, f"{self._index}:{self._next_cue - 1}"))
-                continue
-            end = self._segment_start + seg.duration_seconds
-            if end > now + EPSILON:
-                break
-            actions += self._next_segment(end)
-        return actions
-
-    def _next_segment(self, at: float) -> list[Action]:
-        if self._return_to is not None and self.segment.kind == "instruct":
-            target, self._return_to = self._return_to, None
-        else:
-            target = self._index + 1
-        if target >= len(self._segments):
-            self.state = State.FINISHED
-            return [Finish(Ending.COMPLETED)]
-        self._enter(target, at)
-        return []
-
-    def _jump(self, index: int, now: float) -> list[Action]:
-        self._return_to = None
-        self._enter(index, now)
-        return [CancelSpeech(), *self._advance(now)]
-
-    # ---- navigation helpers ----------------------------------------------------------------
-    def _current_step(self) -> int:
-        """The exercise the user is on; during a rest that is the one just finished."""
-        return max(0, min(self.segment.step_index, len(self.timeline.routine.steps) - 1))
-
-    def _step_start(self, step_index: int) -> int:
-        if step_index >= len(self.timeline.routine.steps):
-            return len(self._segments) - 1  # the outro
-        return self.timeline.first_segment_of_step(step_index)
-
-    def _seconds_into_step(self, now: float) -> float:
-        step = self.segment.step_index
-        earlier = sum(
-            s.duration_seconds
-            for s in self._segments[: self._index]
-            if s.step_index == step and s.kind != "rest"
-        )
-        return earlier + self.elapsed_in_segment(now)
-
     # ---- devices ---------------------------------------------------------------------------
     def _on_device_lost(self, device: Device, now: float) -> list[Action]:
         # Without a microphone "it hurts" cannot be heard, and without a speaker no cue can be:
@@ -254,34 +137,40 @@ class Session:
     def _device_prompt(self, device: Device, what: str) -> str:
         return self.locale.prompt(f"{_DEVICE_PROMPT[device]}_{what}")
 
-    # ---- commands --------------------------------------------------------------------------
+    # ---- safety ----------------------------------------------------------------------------
     def _on_pain(self, now: float) -> list[Action]:
         seg = self.segment
-        step = seg.step_index
+        step = self._step_of(seg)
         exercise = seg.exercise or {"intro": "(introduction)", "outro": "(closing words)"}[seg.kind]
-        in_work = seg.kind in ("hold", "reps")
-        log = LogPain(
-            exercise,
-            step if 0 <= step < len(self.timeline.routine.steps) else None,
-            seg.side,
-            round(self.elapsed_in_segment(now), 3) if in_work else None,
-        )
+        into = self._work_seconds(seg, now) if seg.kind in WORK else None
+        log = LogPain(exercise, step, seg.side, into)
+        sides = self._current_side_log(now, "pain")
         self.state = State.SAFETY_STOPPED
         return [
             CancelSpeech(),
             Speak(safety_advice(self.locale), "safety"),
             log,
+            *sides,
             Finish(Ending.PAIN, {"exercise": exercise}),
         ]
 
     def _on_stop(self, now: float) -> list[Action]:
+        sides = self._current_side_log(now, "stopped")
         self.state = State.FINISHED
         return [
             CancelSpeech(),
             Speak(self.locale.prompt("goodbye"), "prompt"),
+            *sides,
             Finish(Ending.STOPPED),
         ]
 
+    def _current_side_log(self, now: float, outcome: str) -> list[Action]:
+        seg = self.segment
+        if seg.kind not in WORK:
+            return []
+        return [self._log_side(seg, outcome, self._work_seconds(seg, now))]
+
+    # ---- pause -----------------------------------------------------------------------------
     def _on_pause(self, now: float) -> list[Action]:
         if self.state is State.PAUSED:
             return [Speak(self.locale.prompt("paused"), "prompt")]
@@ -293,21 +182,29 @@ class Session:
         if self.state is not State.PAUSED:
             return []
         seg = self.segment
-        if seg.kind in _RESTART_ON_RESUME:
+        if seg.kind in WORDY:
             self._enter(self._index, now)
             return self._advance(now)
         # Keep exactly the time that was left: the new start is now minus what was played.
         self._segment_start = now - self._paused_elapsed
-        self.state = _STATE_OF_SEGMENT[seg.kind]
-        return [Speak(self.locale.prompt("resumed"), "prompt"), *self._advance(now)]
+        self._take_segment_state()
+        return [self._say(self.locale.prompt("resumed"), now), *self._advance(now)]
+
+    # ---- navigation ------------------------------------------------------------------------
+    def _cancel_jump(self, index: int, now: float, logs: Sequence[Action]) -> list[Action]:
+        # The logs of what was left come after the first words of where the session went.
+        return [CancelSpeech(), *self._jump(index, now), *logs]
 
     def _on_skip(self, now: float) -> list[Action]:
         seg = self.segment
         if seg.kind == "outro":
             self.state = State.FINISHED
             return [CancelSpeech(), Finish(Ending.COMPLETED)]
+        logs = self._sides_from_here(now, "skipped")
+        if seg.kind != "intro":
+            self._answered.add(seg.step_index)
         target = self._step_start(0 if seg.kind == "intro" else seg.step_index + 1)
-        return self._jump(target, now)
+        return self._cancel_jump(target, now, logs)
 
     def _on_previous(self, now: float) -> list[Action]:
         seg = self.segment
@@ -317,15 +214,16 @@ class Session:
             target = len(self.timeline.routine.steps) - 1
         else:
             target = max(0, seg.step_index - 1)
-        return self._jump(self._step_start(target), now)
+        return self._cancel_jump(self._step_start(target), now, [])
 
     def _on_repeat(self, now: float) -> list[Action]:
         seg = self.segment
-        if seg.kind in ("intro", "outro", "instruct"):
-            return self._jump(self._index, now)
+        if seg.kind in WORDY:
+            return self._cancel_jump(self._index, now, [])
         if seg.kind == "rest":
-            return self._jump(self._step_start(seg.step_index + 1), now)
-        actions = self._jump(self._step_start(seg.step_index), now)
+            return self._cancel_jump(self._step_start(seg.step_index + 1), now, [])
+        instruct = self._index_of_kind(seg.step_index, "instruct")
+        actions = self._cancel_jump(instruct, now, [])
         if seg.kind != "switch":
             # After the instructions, carry on with the side the user was on, from its start.
             self._return_to = self._index_of(seg)
@@ -334,17 +232,25 @@ class Session:
     def _index_of(self, seg: Segment) -> int:
         return next(i for i, s in enumerate(self._segments) if s is seg)
 
+    def _index_of_kind(self, step: int, kind: str, side: str | None = None) -> int:
+        return next(
+            i
+            for i, s in enumerate(self._segments)
+            if s.step_index == step and s.kind == kind and (side is None or s.side == side)
+        )
+
+    # ---- questions -------------------------------------------------------------------------
     def _on_time_left(self, now: float) -> list[Action]:
         total = about(self.locale, self.remaining_seconds(now))
         seg = self.segment
-        if seg.kind in ("hold", "reps"):
+        if seg.kind in WORK:
             work_end = seg.cues[-1].offset_seconds  # the release / relax cue
             left = max(0.0, work_end - self.elapsed_in_segment(now))
             hold = self.locale.duration(left)
             text = self.locale.prompt("time_left_hold", hold=hold, total=total)
         else:
             text = self.locale.prompt("time_left_total", total=total)
-        return [Speak(text[:1].upper() + text[1:], "prompt")]
+        return [self._say(text[:1].upper() + text[1:], now)]
 
     def _on_whats_next(self, now: float) -> list[Action]:
         seg = self.segment
@@ -355,38 +261,123 @@ class Session:
         ):
             text = self.locale.prompt("whats_next_side")
         else:
-            upcoming = seg.step_index + 1 if seg.kind != "intro" else 0
+            upcoming = seg.step_index + 1 if seg.kind not in ("intro", "ask") else 0
+            if seg.kind == "ask":
+                upcoming = seg.step_index
             if upcoming < len(steps):
                 text = self.locale.prompt("whats_next_exercise", exercise=steps[upcoming].exercise)
             else:
                 text = self.locale.prompt("whats_next_last")
-        return [Speak(text, "prompt")]
+        return [self._say(text, now)]
 
     def _on_help(self, now: float) -> list[Action]:
-        return [Speak(self.locale.prompt("help"), "prompt")]
+        return [self._say(self.locale.prompt("help"), now)]
 
+    # ---- volume and pace -------------------------------------------------------------------
     def _on_louder(self, now: float) -> list[Action]:
-        return self._change_volume(+VOLUME_STEP, "louder", "loudest")
+        return self._change_volume(+VOLUME_STEP, "louder", "loudest", now)
 
     def _on_quieter(self, now: float) -> list[Action]:
-        return self._change_volume(-VOLUME_STEP, "quieter", "quietest")
+        return self._change_volume(-VOLUME_STEP, "quieter", "quietest", now)
 
-    def _change_volume(self, delta: float, done: str, limit: str) -> list[Action]:
+    def _change_volume(self, delta: float, done: str, limit: str, now: float) -> list[Action]:
         new = round(min(VOLUME_MAX, max(VOLUME_MIN, self.volume + delta)), 3)
         if new == self.volume:
-            return [Speak(self.locale.prompt(limit), "prompt")]
+            return [self._say(self.locale.prompt(limit), now)]
         self.volume = new
-        return [SetVolume(new), Speak(self.locale.prompt(done), "prompt")]
+        return [SetVolume(new), self._say(self.locale.prompt(done), now)]
 
     def _on_slower(self, now: float) -> list[Action]:
-        return self._change_rate(-RATE_STEP_WPM, "slower", "slowest")
+        return self._change_rate(-RATE_STEP_WPM, "slower", "slowest", now)
 
     def _on_faster(self, now: float) -> list[Action]:
-        return self._change_rate(+RATE_STEP_WPM, "faster", "fastest")
+        return self._change_rate(+RATE_STEP_WPM, "faster", "fastest", now)
 
-    def _change_rate(self, delta: int, done: str, limit: str) -> list[Action]:
+    def _change_rate(self, delta: int, done: str, limit: str, now: float) -> list[Action]:
         new = min(RATE_MAX_WPM, max(RATE_MIN_WPM, self.rate_wpm + delta))
         if new == self.rate_wpm:
-            return [Speak(self.locale.prompt(limit), "prompt")]
+            return [self._say(self.locale.prompt(limit), now)]
         self.rate_wpm = new
-        return [SetRate(new), Speak(self.locale.prompt(done), "prompt")]
+        answer = self.locale.prompt(done)
+        # The rest of the session is planned again at the new rate: words get their time.
+        self._replan(now, answer)
+        return [SetRate(new), self._say(answer, now), *self._advance(now)]
+
+    def _on_more_detail(self, now: float) -> list[Action]:
+        return self._change_verbosity(
+            self.coaching.verbosity.more(), "more_detail", "most_detail", now
+        )
+
+    def _on_less_talk(self, now: float) -> list[Action]:
+        return self._change_verbosity(
+            self.coaching.verbosity.less(), "less_talk", "least_talk", now
+        )
+
+    def _change_verbosity(
+        self, level: Verbosity | None, done: str, limit: str, now: float
+    ) -> list[Action]:
+        if level is None:
+            return [self._say(self.locale.prompt(limit), now)]
+        self.coaching = dataclasses.replace(self.coaching, verbosity=level)
+        answer = self.locale.prompt(done)
+        self._replan(now, answer)
+        return [self._say(answer, now), *self._advance(now)]
+
+    # ---- gentler choices -------------------------------------------------------------------
+    def _on_easier(self, now: float) -> list[Action]:
+        seg = self.segment
+        steps = self.timeline.routine.steps
+        # In the welcome or a rest, "easier" is about the exercise coming up.
+        step = 0 if seg.kind == "intro" else seg.step_index + (1 if seg.kind == "rest" else 0)
+        if not 0 <= step < len(steps):
+            return []
+        if not steps[step].easier:
+            return [self._say(self.locale.prompt("no_easier"), now)]
+        self._easier.add(step)
+        if seg.kind == "ask":
+            # The answer to "leave it out, gentler, or keep it": the gentler instructions follow.
+            self._answered.add(step)
+            self._replan(now, "")
+            return [CancelSpeech(), *self._jump(self._index + 1, now)]
+        answer = easier_text(self.locale, steps[step])
+        self._replan(now, answer)
+        return [CancelSpeech(), self._say(answer, now, "easier"), *self._advance(now)]
+
+    def _on_other_side(self, now: float) -> list[Action]:
+        seg = self.segment
+        step = self._step_of(seg)
+        if step is None or seg.kind in ("rest", "ask"):
+            return []
+        if self.timeline.routine.steps[step].sides is not Sides.BOTH:
+            return [self._say(self.locale.prompt("one_side"), now)]
+        if seg.side == "right":
+            return [self._say(self.locale.prompt("last_side"), now)]
+        right = self._index_of_kind(
+            step, seg.kind if seg.kind in WORK else self._work_kind(step), "right"
+        )
+        if seg.kind in WORK:
+            # Done with this side: the change-over gives time to get into the other.
+            logs = [self._log_side(seg, self._work_outcome(seg), self._work_seconds(seg, now))]
+            return self._cancel_jump(right - 1, now, logs)
+        if seg.kind == "instruct":
+            left = self._segments[right - 2]
+            logs = [self._log_side(left, "skipped", 0.0)]
+            return self._cancel_jump(right, now, logs)
+        return self._cancel_jump(right, now, [])  # in the change-over: start the side now
+
+    def _work_kind(self, step: int) -> str:
+        return "hold" if self.timeline.routine.steps[step].is_hold else "reps"
+
+    def _on_leave_out(self, now: float) -> list[Action]:
+        if self.segment.kind != "ask":
+            return []  # only the pain-memory question is answered this way; "skip" moves on
+        return [CancelSpeech(), *self._leave_out(now), *self._advance(now)]
+
+    def _on_keep_it(self, now: float) -> list[Action]:
+        if self.segment.kind != "ask":
+            return []
+        self._answered.add(self.segment.step_index)
+        answer = self.locale.prompt("kept_in")
+        speak = self._say(answer, now)
+        self._enter(self._index + 1, now + self._seconds(answer) + 0.4)
+        return [CancelSpeech(), speak, *self._advance(now)]
