@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 # The test-only system packages: virtual sound cards, the test voices (flite, festival's kal,
 # which the training smoke test also uses), audio measurement, systemd-analyze.
 TEST_APT="pulseaudio pulseaudio-utils flite festival festvox-kallpc16k sox libsox-fmt-all systemd"
-bash scripts/setup.sh --apt "$TEST_APT" --extras test,train
+bash scripts/setup.sh --apt "$TEST_APT" --extras test,train,plot
 .venv/bin/ruff check voiceguide tests bench scripts training
 .venv/bin/ruff format --check voiceguide tests bench scripts training
 .venv/bin/mypy # pyproject.toml: strict on voiceguide/core, mypy's default level elsewhere

@@ -13,12 +13,14 @@ import pytest
 
 from voiceguide.content.loader import load_routines
 from voiceguide.content.locales import load_locale
-from voiceguide.core.timeline import build_timeline
+from voiceguide.core.coaching import Coaching, progression_for
+from voiceguide.core.timeline import plan_session
 
 ROOT = Path(__file__).resolve().parents[1]
 ROUTINES, _ = load_routines(ROOT / "voiceguide" / "data" / "routines")
 LINE = re.compile(r"^\[(\d\d):(\d\d\.\d)\] (.*)$")
 SPEED = 250.0
+FIRST_SESSION = Coaching(progression=progression_for(0, None), sessions_this_week=1)
 
 
 def voiceguide(*args: str, tmp_path: Path, **kwargs: object) -> subprocess.Popen[str]:
@@ -72,13 +74,15 @@ def test_every_routine_plays_in_order_to_the_end(routine, tmp_path: Path) -> Non
     out, err = proc.communicate("", timeout=120)
     assert proc.returncode == 0, err
     lines = spoken(out)
-    planned = build_timeline(routine, load_locale("en")).cues()
+    # A first session ever: it starts slowly, and it is the first this week.
+    planned = plan_session(routine, load_locale("en"), 160, FIRST_SESSION).cues()
     # At high speed a loaded machine may wake late; late counts are dropped by design, but
     # everything else must be said, in the planned order.
     must = [c.text for c in planned if c.kind not in ("count", "halfway", "breath", "rep")]
     it = iter(lines)
     assert all(text in it for text in must), "spoken lines out of order"
-    assert lines[-1].startswith(f"That is the end of {routine.title}")
+    assert lines[-2].startswith(f"That is the end of {routine.title}")
+    assert lines[-1] == "That is your first session this week."
     assert "Routine complete." in err
 
 
@@ -105,7 +109,7 @@ def test_it_hurts_mid_hold_stops_with_safety_advice_and_is_recorded(tmp_path: Pa
 def test_pause_resume_skip_and_questions_by_typing(tmp_path: Path) -> None:
     talk = Conversation(voiceguide("run", "quick-reset", "--text", "--speed", "10",
                                    tmp_path=tmp_path))  # fmt: skip
-    talk.wait_for("Ten times, at an easy pace.")
+    talk.wait_for(" times, at an easy pace.")  # fewer than ten at first: it starts slowly
     talk.say("pause")
     talk.wait_for("Paused. Say resume when you are ready.")
     talk.say("how long left")

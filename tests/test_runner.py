@@ -56,9 +56,13 @@ class Calls:
         self.calls.append(("start", routine_id))
         return 7
 
-    def log_pain(self, session_id: int | None, exercise: str, step_index: int,
-                 side: str | None, seconds_into_step: float) -> None:  # fmt: skip
+    def log_pain(self, session_id: int | None, exercise: str, step_index: int | None,
+                 side: str | None, seconds_into_hold: float | None) -> None:  # fmt: skip
         self.calls.append(("pain", session_id, exercise, step_index))
+
+    def log_step(self, session_id: int | None, exercise: str, step_index: int,
+                 side: str | None, outcome: str, held_seconds: float) -> None:  # fmt: skip
+        self.calls.append(("step", session_id, exercise, side, outcome))
 
     def end_session(self, session_id: int | None, how: str) -> None:
         self.calls.append(("end", session_id, how))
@@ -93,7 +97,7 @@ def test_it_hurts_is_dispatched_in_order_cancel_advice_record_end() -> None:
     assert calls.calls[start:] == [
         ("cancel",),
         ("speak", "safety", safety_advice(LOCALE)),
-        ("pain", 7, "(introduction)", -1),  # before the first step
+        ("pain", 7, "(introduction)", None),  # before the first step: no step index
         ("end", 7, Ending.PAIN),
     ]
 
@@ -132,3 +136,15 @@ def test_offsets_round_before_they_carry_into_the_minutes() -> None:
     assert format_offset(239.97) == "04:00.0"
     assert format_offset(59.94) == "00:59.9"
     assert format_offset(-1.0) == "00:00.0"
+
+
+def test_the_pain_report_reads_as_a_sentence() -> None:
+    from voiceguide.app.runner import pain_sentence
+    from voiceguide.core.actions import LogPain
+
+    assert pain_sentence(LogPain("Knee to chest", 0, "left", 4.4)) == (
+        "Pain reported during Knee to chest (step 1, left side), 4 s into the hold."
+    )
+    assert pain_sentence(LogPain("(introduction)", None, None, None)) == (
+        "Pain reported during the introduction."
+    )

@@ -15,6 +15,7 @@ import yaml
 from voiceguide.content.loader import default_routines_dir
 from voiceguide.content.locales import available_locales
 from voiceguide.content.yaml_positions import parse_yaml_file
+from voiceguide.core.coaching import Verbosity
 from voiceguide.errors import UserError
 from voiceguide.speech_in.settings import ENGINES, ListenSettings, ModelSettings
 from voiceguide.speech_out.settings import SpeakerSettings
@@ -25,6 +26,7 @@ HISTORY_ENV = "VOICEGUIDE_HISTORY"
 ROUTINES_ENV = "VOICEGUIDE_ROUTINES"
 SYSTEM_CONFIG_PATH = Path("/etc/voiceguide/config.yaml")
 PATH_KEYS = ("routines_dir", "history_db", "cache_dir", "models_dir")
+VERBOSITIES: tuple[str, ...] = tuple(level.value for level in Verbosity)
 
 
 def _default_cache_dir() -> Path:
@@ -51,6 +53,9 @@ class Config:
     vosk_model: str | None = None  # model name from models/manifest.yaml, or a directory
     echo_cancel: bool = True  # off where the sound card or sound server cancels echo itself
     log_level: str = "info"
+    verbosity: str = "guided"  # guided, brief or counts (core.coaching.Verbosity)
+    pain_memory_days: int = 14  # pain reports this recent are recalled; 0 turns it off
+    progression: bool = True  # start slowly: shorter holds and fewer reps in the first weeks
 
     def routines_folder(self) -> Path:
         """The routines folder: `routines_dir` ($VOICEGUIDE_ROUTINES feeds it), else the bundled one."""
@@ -137,6 +142,14 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "enum": ["debug", "info", "warning", "error"],
             "expect": "one of debug, info, warning, error",
         },
+        "verbosity": {"enum": list(VERBOSITIES), "expect": "one of guided, brief, counts"},
+        "pain_memory_days": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 365,
+            "expect": "a whole number of days from 0 (off) to 365",
+        },
+        "progression": {"type": "boolean", "expect": "true or false"},
     },
 }
 KEYS: tuple[str, ...] = tuple(f.name for f in fields(Config))

@@ -40,11 +40,23 @@ class HistorySink(Protocol):
         self,
         session_id: int | None,
         exercise: str,
+        step_index: int | None,
+        side: str | None,
+        seconds_into_hold: float | None,
+    ) -> None:
+        """Record a pain report (step_index None outside the steps)."""
+        ...
+
+    def log_step(
+        self,
+        session_id: int | None,
+        exercise: str,
         step_index: int,
         side: str | None,
-        seconds_into_step: float,
+        outcome: str,
+        held_seconds: float,
     ) -> None:
-        """Record a pain report."""
+        """Record how one side of one step went."""
         ...
 
     def end_session(self, session_id: int | None, how: str) -> None:

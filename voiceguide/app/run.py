@@ -9,7 +9,7 @@ from types import FrameType
 from voiceguide.app.clock import ScaledClock
 from voiceguide.app.config import Config
 from voiceguide.app.console import ConsoleSpeech, read_commands
-from voiceguide.app.plans import timeline_for
+from voiceguide.app.plans import coached_plan, read_history
 from voiceguide.app.ports import SpeechSink
 from voiceguide.app.runner import Quit
 from voiceguide.app.speech_sinks import TeeSpeech
@@ -37,19 +37,30 @@ ENDINGS = {
 
 def run_routine(config: Config, name: str, *, text: bool, speed: float, keep_history: bool) -> int:
     """Run routine `name` to its end; console mode when `text` is set."""
-    timeline = timeline_for(config, name)
+    # The history is read for coaching (pain memory, progression, this week's sessions) even
+    # with --no-history, which only keeps this session out of it.
+    history = History(default_history_path(config.history_db)) if keep_history else None
+    reader = history if history is not None else read_history(config)
+    try:
+        timeline, coaching = coached_plan(config, name, reader)
+    except BaseException:
+        if reader is not None:
+            reader.close()
+        raise
+    if history is None and reader is not None:
+        reader.close()
     locale = load_locale(config.locale)
     speaker = None
     if not text:
         speaker = open_speaker_or_none(config)  # logs why, when it falls back to the console
         if speaker is not None:
-            prepare_phrases(speaker, [timeline.routine], locale, config.rate_wpm)
-    history = History(default_history_path(config.history_db)) if keep_history else None
+            prepare_phrases(speaker, [timeline.routine], locale, config.rate_wpm,
+                            coaching=coaching)  # fmt: skip
     clock = ScaledClock(speed)  # made last, so printed offsets start at zero
     console = ConsoleSpeech(clock)
     speech: SpeechSink = console if speaker is None else TeeSpeech(speaker, console)
-    runner = session_runner(timeline, locale, clock, speech, history,
-                            volume=config.volume, rate_wpm=config.rate_wpm)  # fmt: skip
+    runner = session_runner(timeline, locale, clock, speech, history, volume=config.volume,
+                            rate_wpm=config.rate_wpm, coaching=coaching)  # fmt: skip
     mic = None
     if speaker is not None:
         speaker.watch(runner.post)  # a lost speaker pauses the session; its return is announced

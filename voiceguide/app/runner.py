@@ -22,6 +22,7 @@ from voiceguide.core.actions import (
     InputBack,
     InputLost,
     LogPain,
+    LogStep,
     SetRate,
     SetVolume,
     Speak,
@@ -31,6 +32,17 @@ from voiceguide.core.commands import Ending
 from voiceguide.core.session import Session
 
 log = logging.getLogger("voiceguide.runner")
+
+
+def pain_sentence(pain: LogPain) -> str:
+    """The pain report as the journal (and the console) reads it: one sentence."""
+    if pain.step_index is None:
+        where = "the introduction" if pain.exercise == "(introduction)" else "the closing words"
+        return f"Pain reported during {where}."
+    side = f", {pain.side} side" if pain.side else ""
+    held = pain.seconds_into_hold
+    when = "" if held is None else f", {held:.0f} s into the hold"
+    return f"Pain reported during {pain.exercise} (step {pain.step_index + 1}{side}){when}."
 
 
 @dataclass(frozen=True)
@@ -106,14 +118,17 @@ class Runner:
                 case SetRate(rate_wpm=rate):
                     self.speech.set_rate(rate)
                 case LogPain():
-                    log.warning(
-                        "pain reported: %s, side %s, %.1f s into the step",
-                        action.exercise, action.side or "-", action.seconds_into_step,
-                    )  # fmt: skip
+                    log.warning("%s", pain_sentence(action))
                     if self.history is not None:
                         self.history.log_pain(
                             self._session_id, action.exercise, action.step_index,
-                            action.side, action.seconds_into_step,
+                            action.side, action.seconds_into_hold,
+                        )  # fmt: skip
+                case LogStep():
+                    if self.history is not None:
+                        self.history.log_step(
+                            self._session_id, action.exercise, action.step_index,
+                            action.side, action.outcome, action.held_seconds,
                         )  # fmt: skip
                 case Finish(how=how):
                     self.how = how

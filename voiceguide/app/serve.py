@@ -5,13 +5,17 @@ from __future__ import annotations
 import logging
 import queue
 import signal
+import sys
 import threading
 import time
 from types import FrameType
+from typing import TextIO
 
 from voiceguide.app.clock import ScaledClock
 from voiceguide.app.config import Config
 from voiceguide.app.notify import ServiceNotifier
+from voiceguide.app.plans import coaching_for, plan_routine
+from voiceguide.app.ports import Post
 from voiceguide.app.runner import Quit
 from voiceguide.app.speech_sinks import LogSpeech, TeeSpeech
 from voiceguide.app.wiring import (
@@ -26,8 +30,8 @@ from voiceguide.content.locales import load_locale
 from voiceguide.core.actions import CommandHeard, Speak
 from voiceguide.core.commands import Ending
 from voiceguide.core.idle import IdleMode, StartRoutine
+from voiceguide.core.phrases import PhraseMatcher
 from voiceguide.core.routine import Routine
-from voiceguide.core.timeline import plan_at_rate
 from voiceguide.speech_in.mic import MicInput
 from voiceguide.speech_out.speaker import AudioSpeechOut
 from voiceguide.store.history import History, default_history_path
@@ -61,8 +65,13 @@ def serve(config: Config) -> int:
     speaker.watch(events.put)  # while idle the events are ignored; a session acts on them
     speech = TeeSpeech(speaker, LogSpeech())
     notifier.status("preparing phrases")
-    prepare_phrases(speaker, routines, locale, config.rate_wpm, notifier)
+    # Coached as a session started now would be, over all routines at once; each session
+    # renders what its own coaching adds (a new pain notice, this week's count) before it starts.
+    prepare_phrases(speaker, routines, locale, config.rate_wpm, notifier,
+                    coaching=coaching_for(config, None, history))  # fmt: skip
     mic = open_microphone(config, locale, events.put, idle.command_table(), speaker)
+    in_session = threading.Event()
+    read_typed_lines(events.put, in_session, PhraseMatcher(locale))
     try:
         notifier.ready()
         notifier.status("ready: waiting for 'start <routine>'")
@@ -82,8 +91,12 @@ def serve(config: Config) -> int:
                 if isinstance(action, Speak):
                     speech.speak(action.text, action.kind)
                 elif isinstance(action, StartRoutine):
-                    how = _run_session(action.routine, config, speech, speaker, mic, events,
-                                       history, notifier)  # fmt: skip
+                    in_session.set()
+                    try:
+                        how = _run_session(action.routine, config, speech, speaker, mic, events,
+                                           history, notifier)  # fmt: skip
+                    finally:
+                        in_session.clear()
                     if how is Ending.INTERRUPTED:
                         return 0
                     mic.set_commands(idle.command_table())
@@ -97,6 +110,32 @@ def serve(config: Config) -> int:
     return 0
 
 
+def read_typed_lines(
+    post: Post, in_session: threading.Event, matcher: PhraseMatcher, stream: TextIO = sys.stdin
+) -> threading.Thread:
+    """Typed lines as commands, beside the microphone: while idle as utterances for the idle
+    table ("start gentle back"), in a session matched as session commands. Under systemd
+    stdin is /dev/null, so the thread ends at once."""
+
+    def loop() -> None:
+        for line in stream:
+            text = line.strip()
+            if not text:
+                continue
+            if not in_session.is_set():
+                post(CommandHeard("", text))  # idle mode reads only the phrase
+                continue
+            found = matcher.match(text)
+            if found is None:
+                log.info("not a command: %r", text)
+                continue
+            post(CommandHeard(found.command, found.phrase))
+
+    thread = threading.Thread(target=loop, name="typed-input", daemon=True)
+    thread.start()
+    return thread
+
+
 def _run_session(
     routine: Routine, config: Config, speech: TeeSpeech, speaker: AudioSpeechOut, mic: MicInput,
     events: queue.SimpleQueue[object], history: History, notifier: ServiceNotifier,
@@ -104,13 +143,15 @@ def _run_session(
     locale = load_locale(config.locale)
     # Planned at the configured rate, as the phrases were prepared: another rate would give
     # other spoken durations ("three minutes") that are not in the phrase cache.
-    timeline = plan_at_rate(routine, locale, config.rate_wpm)
+    coaching = coaching_for(config, routine, history)
+    timeline = plan_routine(config, routine, coaching)
+    prepare_phrases(speaker, [routine], locale, config.rate_wpm, notifier, coaching=coaching)
     speaker.wait_until_done(timeout=10)  # let "Starting …" finish before the welcome
     mic.set_commands(locale.commands)
     notifier.status(f"running {routine.id}")
     runner = session_runner(timeline, locale, ScaledClock(), speech, history, events=events,
                             volume=speaker.volume, rate_wpm=speaker.rate_wpm,
-                            notifier=notifier)  # fmt: skip
+                            notifier=notifier, coaching=coaching)  # fmt: skip
     speaker.watch(events.put)  # re-posts a loss from idle time, so this session starts paused
     how = runner.run()
     log.info("session of %s ended: %s", routine.id, how)

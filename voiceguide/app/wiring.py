@@ -18,6 +18,7 @@ from voiceguide.app.ports import HistorySink, Post, SpeechSink
 from voiceguide.app.runner import Runner
 from voiceguide.audio.backoff import Backoff
 from voiceguide.audio.devices import NoInputDevice, NoOutputDevice, choose_input_device
+from voiceguide.core.coaching import Coaching
 from voiceguide.core.locale import Locale
 from voiceguide.core.routine import Routine
 from voiceguide.core.session import Session
@@ -71,9 +72,12 @@ def prepare_phrases(
     locale: Locale,
     rate_wpm: int,
     notifier: ServiceNotifier | None = None,
+    coaching: Coaching | None = None,
 ) -> None:
-    """Render everything a session of these routines may say before anything is timed."""
-    texts = session_texts(routines, locale, rate_wpm)
+    """Render everything a session of these routines may say before anything is timed: with
+    `coaching`, every verbosity level, its pain-memory question and progression and closing
+    lines too."""
+    texts = session_texts(routines, locale, rate_wpm, coaching)
     started = time.monotonic()
     if notifier is not None:
         # A first run on a Pi renders a few hundred phrases; tell systemd it is still starting.
@@ -150,9 +154,12 @@ def session_runner(
     rate_wpm: int,
     events: queue.SimpleQueue[object] | None = None,
     notifier: ServiceNotifier | None = None,
+    coaching: Coaching | None = None,
 ) -> Runner:
-    """One session of `timeline`, driven by a runner that owns it (and pings the watchdog)."""
-    session = Session(timeline, locale, volume=volume, rate_wpm=rate_wpm)
+    """One session of `timeline` (planned with the same `coaching`), driven by a runner that
+    owns it (and pings the watchdog)."""
+    session = Session(timeline, locale, volume=volume, rate_wpm=rate_wpm,
+                      coaching=coaching if coaching is not None else Coaching())  # fmt: skip
     if notifier is None:
         return Runner(session, clock, speech, history, events)
     return Runner(session, clock, speech, history, events, heartbeat=notifier.watchdog,

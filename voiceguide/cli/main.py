@@ -12,6 +12,7 @@ from pathlib import Path
 
 from voiceguide import __version__
 from voiceguide.app.config import Config, load_config
+from voiceguide.cli import completion as cli_completion
 from voiceguide.cli import listen as cli_listen
 from voiceguide.cli import models as cli_models
 from voiceguide.cli import speech as cli_speech
@@ -23,7 +24,7 @@ log = logging.getLogger("voiceguide")
 Handler = Callable[[argparse.Namespace, Config], int]
 OVERRIDABLE = (
     "log_level", "routines_dir", "history_db", "locale", "voice", "rate_wpm", "volume",
-    "output_device", "input_device", "engine",
+    "output_device", "input_device", "engine", "verbosity",
 )  # fmt: skip
 
 
@@ -63,14 +64,15 @@ def _cmd_lint(args: argparse.Namespace, config: Config) -> int:
 
 
 def _cmd_history(args: argparse.Namespace, config: Config) -> int:
-    from voiceguide.store.history import History, default_history_path, format_history
+    from voiceguide.cli.progress import print_history
 
-    history = History(default_history_path(config.history_db), strict=True)
-    try:
-        print(format_history(history, limit=args.limit))
-    finally:
-        history.close()
-    return 0
+    return print_history(config, limit=args.limit)
+
+
+def _cmd_progress(args: argparse.Namespace, config: Config) -> int:
+    from voiceguide.cli.progress import print_progress
+
+    return print_progress(config, weeks=args.weeks, plot=args.plot)
 
 
 def _cmd_doctor(args: argparse.Namespace, config: Config) -> int:
@@ -83,6 +85,22 @@ def _cmd_serve(args: argparse.Namespace, config: Config) -> int:
     from voiceguide.app.serve import serve
 
     return serve(config)
+
+
+def _whole_weeks(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= value <= 104:
+        raise argparse.ArgumentTypeError(f"must be from 1 to 104 weeks, not {text!r}")
+    return value
+
+
+def _add_verbosity(parser: argparse.ArgumentParser) -> None:
+    # The choices are checked by the config validation, which words the one-line error.
+    parser.add_argument("--verbosity", metavar="LEVEL",
+                        help="how much is said: guided (all), brief or counts")  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("plan", help="print every cue of a routine with its time offset")
     p.add_argument("routine", help="routine id, title or spoken alias")
+    _add_verbosity(p)
     p.set_defaults(func=_cmd_plan)
 
     p = sub.add_parser("run", help="run a routine (console mode with --text)")
@@ -119,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--speed", type=_positive_float, default=1.0,
                    help="run the clock N times faster (demos and tests)")  # fmt: skip
     p.add_argument("--no-history", action="store_true", help="do not record this session")
+    _add_verbosity(p)
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("lint", help="check routine files (all of routines/ by default)")
@@ -129,7 +149,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=20, help="how many sessions to show")
     p.set_defaults(func=_cmd_history)
 
+    p = sub.add_parser("progress", help="streaks, sessions and minutes per week, pain by exercise")
+    p.add_argument("--weeks", type=_whole_weeks, default=8, help="how many weeks (default 8)")
+    p.add_argument("--plot", type=Path, metavar="FILE.png",
+                   help="also draw the weeks as a chart (needs the 'plot' extra)")  # fmt: skip
+    p.set_defaults(func=_cmd_progress)
+
     p = sub.add_parser("serve", help="long-running mode: wait for 'start <routine>' (systemd)")
+    _add_verbosity(p)
     p.set_defaults(func=_cmd_serve)
 
     p = sub.add_parser("doctor", help="check devices, mic level, engine, routines and history")
@@ -138,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_speech.add_subcommands(sub)
     cli_listen.add_subcommands(sub)
     cli_models.add_subcommands(sub)
+    cli_completion.add_subcommands(sub)
     return parser
 
 
@@ -147,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     debug = args.debug or bool(os.environ.get("VOICEGUIDE_DEBUG"))
     try:
-        overrides = {key: getattr(args, key) for key in OVERRIDABLE}
+        overrides = {key: getattr(args, key, None) for key in OVERRIDABLE}
         config = load_config(args.config, overrides)
         # Sentences for a person; "<4>"-style priorities when stderr is systemd's journal.
         configure_logging(config.log_level)
