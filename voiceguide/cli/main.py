@@ -13,7 +13,6 @@ from pathlib import Path
 from voiceguide import __version__
 from voiceguide.app.config import Config, load_config
 from voiceguide.cli import completion as cli_completion
-from voiceguide.cli import completion as cli_completion
 from voiceguide.cli import listen as cli_listen
 from voiceguide.cli import models as cli_models
 from voiceguide.cli import speech as cli_speech
@@ -166,7 +165,6 @@ def build_parser() -> argparse.ArgumentParser:
     cli_speech.add_subcommands(sub)
     cli_listen.add_subcommands(sub)
     cli_models.add_subcommands(sub)
-    cli_completion.add_subcommands(sub)
     cli_completion.add_subcommands(sub)
     return parser
 
