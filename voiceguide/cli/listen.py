@@ -7,38 +7,17 @@ import json
 import queue
 import sys
 import time
-import wave
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from voiceguide.app.config import Config
-from voiceguide.audio.pcm import SPEECH_RATE_HZ, float_to_pcm16, pcm16_to_float
+from voiceguide.audio.pcm import float_to_pcm16, pcm16_to_float
+from voiceguide.cli.wav_files import BadRecording, read_wav_16k
 from voiceguide.content.locales import load_locale
 from voiceguide.errors import UserError
 from voiceguide.speech_in.settings import ENGINES
-
-
-def _read_wav_16k(path: Path) -> list[bytes]:
-    """Each channel of any 16-bit PCM WAV as mono PCM at 16 kHz (resampled with soxr)."""
-    import soxr
-
-    try:
-        with wave.open(str(path), "rb") as wav:
-            width, channels, rate = wav.getsampwidth(), wav.getnchannels(), wav.getframerate()
-            frames = wav.readframes(wav.getnframes())
-    except (OSError, EOFError, wave.Error) as exc:
-        raise UserError(f"{path}: not a readable WAV file ({exc})", 2) from None
-    if width != 2:
-        raise UserError(f"{path}: only 16-bit PCM WAV is supported (got {8 * width}-bit)", 2)
-    samples = pcm16_to_float(frames).reshape(-1, channels)
-    out = []
-    for channel in samples.T:
-        if rate != SPEECH_RATE_HZ:
-            channel = soxr.resample(channel, rate, SPEECH_RATE_HZ)
-        out.append(float_to_pcm16(channel).tobytes())
-    return out
 
 
 def _mono(channels: list[bytes]) -> bytes:
@@ -49,15 +28,26 @@ def _mono(channels: list[bytes]) -> bytes:
     return float_to_pcm16(np.asarray(mixed)).tobytes()
 
 
-def _mic_and_reference(path: Path, args: argparse.Namespace) -> tuple[bytes, bytes | None]:
+def _reference(args: argparse.Namespace) -> bytes | None:
+    """What the speaker played (--reference), read once; a bad one stops before any work."""
+    if not args.reference:
+        return None
+    try:
+        return _mono(read_wav_16k(args.reference))
+    except BadRecording as exc:
+        raise UserError(f"{args.reference}: {exc}", 2) from None
+
+
+def _mic_and_reference(
+    path: Path, args: argparse.Namespace, reference: bytes | None
+) -> tuple[bytes, bytes | None]:
     """The microphone signal of `path`, and what the speaker played, if the user gave it."""
-    channels = _read_wav_16k(path)
+    channels = read_wav_16k(path)
     if args.stereo_reference:
         if len(channels) != 2:
-            raise UserError(f"{path}: --stereo-reference needs a 2-channel file "
-                            f"(microphone left, played audio right); it has {len(channels)}", 2)  # fmt: skip
+            raise BadRecording(f"has {len(channels)} channel(s); --stereo-reference needs 2 "
+                               "(microphone left, played audio right)")  # fmt: skip
         return channels[0], channels[1]
-    reference = _mono(_read_wav_16k(args.reference)) if args.reference else None
     return _mono(channels), reference
 
 
@@ -79,9 +69,18 @@ def cmd_recognize(args: argparse.Namespace, config: Config) -> int:
         from voiceguide.core.idle import IdleMode
 
         commands = IdleMode(load_good_routines(config.routines_folder()), locale).command_table()
+    played = _reference(args)
     listener = open_listener(config.listen_settings(), locale, commands)
+    bad = 0
     for path in args.files:
-        mic, reference = _mic_and_reference(path, args)
+        try:
+            mic, reference = _mic_and_reference(path, args, played)
+        except BadRecording as exc:
+            # Said, and the rest still processed; the exit status reports it at the end.
+            bad += 1
+            print(f"voiceguide: {path}: {exc}", file=sys.stderr, flush=True)
+            print(json.dumps({"file": str(path), "error": str(exc)}, ensure_ascii=False))
+            continue
         listener.reset()
         heard, echo = listen_to_recording(listener, mic, reference)
         found = [
@@ -92,7 +91,7 @@ def cmd_recognize(args: argparse.Namespace, config: Config) -> int:
             record["echo"] = {"delay_ms": round(echo.delay_seconds * 1000, 1),
                               "removed_db": round(echo.removed_db, 1)}  # fmt: skip
         print(json.dumps(record, ensure_ascii=False))
-    return 0
+    return 2 if bad else 0
 
 
 def _with_engine(config: Config, engine: str) -> Config:
