@@ -1,4 +1,5 @@
-"""Lint rules about timing: count cues that cannot fit their hold, rep cues too long for their slot.
+"""Lint rules about timing: count cues that cannot fit their hold, rep cues too long for their
+slot, and any cue cut off by the next in the plan at any verbosity level, rate or progression.
 
 Cue times follow the count semantics in docs/routines.md, which voiceguide.core.timeline implements;
 speech length comes from the same estimate the planner uses before real renders exist.
@@ -8,15 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import pairwise, product
 
 from voiceguide.content.schema import show
 from voiceguide.content.yaml_positions import DataPath
+from voiceguide.core.coaching import Coaching, Progression, Verbosity, progression_for
 from voiceguide.core.locale import Locale
 from voiceguide.core.routine import Routine, Step
-from voiceguide.core.timeline import estimate_speech_seconds
+from voiceguide.core.timeline import (
+    SLOWEST_WPM,
+    cut_off_cues,
+    estimate_speech_seconds,
+    plan_session,
+)
 
 HALFWAY_CLEARANCE_SECONDS = 2.0  # halfway is skipped when this close to another count cue
+# Every level is planned and checked at the slowest, the default and the fastest rate, at full
+# holds and at a first session's shorter ones.
+LINT_RATES = (SLOWEST_WPM, 160, 240)
+LINT_PROGRESSIONS = (Progression(), progression_for(0, None))
 
 # (path, message) pairs; the caller locates them in the routine's file.
 Finding = tuple[DataPath, str]
@@ -129,6 +140,26 @@ def _reps_findings(
             )
 
 
+def _plan_findings(routine: Routine, locale: Locale) -> Iterator[Finding]:
+    """Cues cut off by the next planned cue, at every verbosity level, rate and progression."""
+    reported: set[int] = set()
+    for level, rate, progression in product(Verbosity, LINT_RATES, LINT_PROGRESSIONS):
+        coaching = Coaching(verbosity=level, progression=progression)
+        timeline = plan_session(routine, locale, rate, coaching)
+        for cue in cut_off_cues(timeline, lambda text, r=rate: estimate_speech_seconds(text, r)):
+            step = timeline.segments[cue.segment_index].step_index
+            if not 0 <= step < len(routine.steps) or step in reported:
+                continue
+            reported.add(step)  # one finding per step: the first level and rate that fails
+            yield (
+                ("steps", step),
+                (
+                    f"at the {level} level and {rate} wpm, '{cue.text}' is still being said "
+                    "when the next cue is due; shorten it or give the step more time"
+                ),
+            )
+
+
 def timing_findings(
     routine: Routine,
     raw_steps: list[dict[str, object]],
@@ -143,4 +174,7 @@ def timing_findings(
             found += _reps_findings(base, step, raw, locale, say)
         else:
             found += _hold_findings(base, step, locale, say)
+    if not found:
+        # Only a routine whose counts fit can be planned meaningfully at every level.
+        found += _plan_findings(routine, locale)
     return found
