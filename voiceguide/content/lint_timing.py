@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from itertools import pairwise, product
 
 from voiceguide.content.schema import show
@@ -140,13 +141,17 @@ def _reps_findings(
             )
 
 
+def _spoken(text: str, rate_wpm: int) -> float:
+    return estimate_speech_seconds(text, rate_wpm)
+
+
 def _plan_findings(routine: Routine, locale: Locale) -> Iterator[Finding]:
     """Cues cut off by the next planned cue, at every verbosity level, rate and progression."""
     reported: set[int] = set()
     for level, rate, progression in product(Verbosity, LINT_RATES, LINT_PROGRESSIONS):
         coaching = Coaching(verbosity=level, progression=progression)
         timeline = plan_session(routine, locale, rate, coaching)
-        for cue in cut_off_cues(timeline, lambda text, r=rate: estimate_speech_seconds(text, r)):
+        for cue in cut_off_cues(timeline, partial(_spoken, rate_wpm=rate)):
             step = timeline.segments[cue.segment_index].step_index
             if not 0 <= step < len(routine.steps) or step in reported:
                 continue
