@@ -75,8 +75,9 @@ def cmd_say(args: argparse.Namespace, config: Config) -> int:
 def cmd_render(args: argparse.Namespace, config: Config) -> int:
     """Write the routine's whole session as a WAV file."""
     from voiceguide.app.plans import timeline_for
-    from voiceguide.speech_out.render import render_to_file
+    from voiceguide.speech_out.render import check_output_path, render_to_file
 
+    check_output_path(args.output)
     timeline = timeline_for(config, args.routine)  # planned exactly as `voiceguide plan` shows
     result = render_to_file(timeline, config.speaker_settings(), args.output, args.rate)
     minutes, seconds = divmod(result.seconds, 60)

@@ -21,6 +21,7 @@ from voiceguide.speech_out.synth import Synthesizer, VoiceSettings
 
 CUT_FADE_SECONDS = 0.005  # a cue cut off by the next one fades out this fast, without a click
 MIN_RATE_HZ, MAX_RATE_HZ = 8000, 192000
+WAV_SUFFIXES = (".wav", ".wave")
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,24 @@ def mix(
             chunk[-ramp:] *= np.linspace(1.0, 0.0, ramp, dtype=np.float32)
         out[start : start + length] = chunk
     return out, cut
+
+
+def check_output_path(path: Path) -> None:
+    """Refuse, before any work, an output render cannot honour: not .wav, or no folder for it."""
+    # Only WAV is written: a WAV under an .mp3 name would fool whatever opens it next.
+    if path.suffix and path.suffix.lower() not in WAV_SUFFIXES:
+        raise UserError(
+            f"cannot write {path}: render writes WAV only, so name it {path.stem}.wav "
+            "(convert afterwards if you need another format)",
+            2,
+        )
+    if path.is_dir():
+        raise UserError(f"cannot write {path}: it is a folder; give a file name ending .wav", 2)
+    folder = path.resolve().parent
+    if not folder.is_dir():
+        raise UserError(f"cannot write {path}: folder {folder} does not exist", 2)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UserError(f"cannot write {path}: folder {folder} is not writable by this user", 2)
 
 
 def write_wav(path: Path, samples: np.ndarray, sample_rate_hz: int) -> None:
@@ -108,6 +127,7 @@ def render_to_file(
     timeline: Timeline, settings: SpeakerSettings, out_path: Path, sample_rate_hz: int = 22050
 ) -> RenderResult:
     """Render a planned timeline, exactly as it would be spoken, into one WAV file."""
+    check_output_path(out_path)  # before minutes of synthesis, not after
     with Synthesizer() as synth:
         cache = PhraseCache(settings.phrase_dir, synth)
         audio, cut = render_timeline(timeline, cache, settings.voice, sample_rate_hz, progress=True)
