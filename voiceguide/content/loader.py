@@ -356,8 +356,17 @@ def find_routine(name: str, routines: list[Routine]) -> Routine:
         return names[wanted]
     if not routines:
         raise UserError(f"unknown routine '{name}'; no routines are loaded", 2)
+    # Only names that are close (or contain what was typed): a list of every routine would
+    # bury the one meant, and `voiceguide list` shows them all anyway.
     close = difflib.get_close_matches(wanted, list(names), n=5, cutoff=0.6)
-    ids = list(dict.fromkeys(names[c].id for c in close)) or [r.id for r in routines]
+    close = close or [candidate for candidate in names if wanted and wanted in candidate][:5]
+    ids = list(dict.fromkeys(names[c].id for c in close))
+    if not ids:
+        raise UserError(
+            f"unknown routine '{name}'; no routine has a name close to it "
+            "(voiceguide list shows all)",
+            2,
+        )
     raise UserError(
         f"unknown routine '{name}'; did you mean: {', '.join(ids)}? (voiceguide list shows all)", 2
     )
