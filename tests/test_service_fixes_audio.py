@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -56,6 +57,25 @@ def test_listen_names_the_missing_microphone_among_real_ones(
     )
     assert alsa_device("room.monitor") in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.audio
+def test_listen_ends_with_130_on_ctrl_c(audio_room: AudioRoom, tmp_path: Path) -> None:
+    env = room_env(audio_room, tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "voiceguide", "listen"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,
+    )  # fmt: skip
+    try:
+        assert proc.stderr is not None
+        first = proc.stderr.readline()
+        assert first.startswith(f"listening on {alsa_device('room.monitor')}"), first
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 130
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 # ---- say -------------------------------------------------------------------------------------
