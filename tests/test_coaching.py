@@ -289,3 +289,35 @@ def test_session_texts_cover_every_level_question_and_closing_line() -> None:
     driver.say("less_talk")
     driver.run_until(float("inf"))
     assert set(driver.texts()) <= texts
+
+
+def test_easier_during_the_instructions_is_said_once_and_they_carry_on() -> None:
+    driver = Driver()
+    driver.run_until(driver.session.timeline.segment_starts()[1] + 0.1)  # "Knee to chest."
+    driver.say("easier")
+    driver.run_to("hold", "left")
+    texts = driver.texts()
+    assert texts.count("Okay, a gentler way. Hold behind the thigh.") == 1
+    assert "Draw one knee in." in texts and "Keep your head on the mat." in texts
+
+
+def test_slower_after_the_welcome_does_not_say_it_again_but_one_it_cut_off_is() -> None:
+    welcome = "Test routine. This takes about"
+    driver = Driver()
+    driver.run_until(driver.session.timeline.segment_starts()[1] - 0.5)  # welcome said
+    driver.say("slower")
+    driver.run_to("instruct")
+    assert sum(t.startswith(welcome) for t in driver.texts()) == 1
+    driver = Driver()
+    driver.run_until(0.5)
+    driver.say("slower")  # its answer cuts the welcome off: it is said again, more slowly
+    driver.run_to("instruct")
+    assert sum(t.startswith(welcome) for t in driver.texts()) == 2
+
+
+def test_leave_it_out_during_an_exercise_moves_on_like_skip() -> None:
+    driver = Driver()
+    driver.run_to("hold", "left")
+    driver.say("leave_out")
+    assert driver.session.segment.step_index == 1
+    assert driver.steps() == [(0, "left", "skipped"), (0, "right", "skipped")]

@@ -56,7 +56,7 @@ def test_tiny_breath_interval_is_a_located_schema_problem(
 def test_step_over_the_cue_budget_is_a_located_problem(tmp_path: Path) -> None:
     problems = _problems(tmp_path, ROUTINE.format(hold=3600, every=2))
     assert len(problems) == 1
-    assert problems[0].startswith("6:5: steps[0]: this step asks for up to 1803 cues")
+    assert problems[0].startswith("6:5: steps[0]: this step asks for up to 1804 cues")
     assert f"more than the {MAX_CUES_PER_STEP} a step may have" in problems[0]
 
 

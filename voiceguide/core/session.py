@@ -297,10 +297,10 @@ class Session(SessionEngine):
         new = min(RATE_MAX_WPM, max(RATE_MIN_WPM, self.rate_wpm + delta))
         if new == self.rate_wpm:
             return [self._say(self.locale.prompt(limit), now)]
-        self.rate_wpm = new
+        old, self.rate_wpm = self.rate_wpm, new
         answer = self.locale.prompt(done)
         # The rest of the session is planned again at the new rate: words get their time.
-        self._replan(now, answer)
+        self._replan(now, answer, said_at_wpm=old)
         return [SetRate(new), self._say(answer, now), *self._advance(now)]
 
     def _on_more_detail(self, now: float) -> list[Action]:
@@ -370,7 +370,7 @@ class Session(SessionEngine):
 
     def _on_leave_out(self, now: float) -> list[Action]:
         if self.segment.kind != "ask":
-            return []  # only the pain-memory question is answered this way; "skip" moves on
+            return self._on_skip(now)  # "leave it out" during an exercise: as skip
         return [CancelSpeech(), *self._leave_out(now), *self._advance(now)]
 
     def _on_keep_it(self, now: float) -> list[Action]:

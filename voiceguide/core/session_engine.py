@@ -9,6 +9,7 @@ segment being played carries on from the same point in the new plan.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import Enum
 
 from voiceguide.core.actions import Action, Finish, LogStep, Speak
@@ -16,7 +17,7 @@ from voiceguide.core.coaching import Coaching
 from voiceguide.core.commands import Ending
 from voiceguide.core.locale import Locale
 from voiceguide.core.planner import step_sides
-from voiceguide.core.segments import GAP_SECONDS, Segment, Timeline, estimate_speech_seconds
+from voiceguide.core.segments import GAP_SECONDS, Cue, Segment, Timeline, estimate_speech_seconds
 from voiceguide.core.timeline import plan_session
 
 LATE_TOLERANCE_SECONDS = 1.0  # a droppable cue later than this is skipped, not blurted out
@@ -54,6 +55,16 @@ WORDY = frozenset({"intro", "ask", "instruct", "outro"})
 WORK = frozenset({"hold", "reps"})
 
 
+def _keys(cues: Iterable[Cue]) -> list[tuple[str, int]]:
+    """Each cue as (kind, how many of that kind came before it)."""
+    seen: dict[str, int] = {}
+    keys = []
+    for cue in cues:
+        keys.append((cue.kind, seen.get(cue.kind, 0)))
+        seen[cue.kind] = seen.get(cue.kind, 0) + 1
+    return keys
+
+
 class SessionEngine:
     """Plays one routine's timeline on the caller's clock; Session adds the commands."""
 
@@ -80,6 +91,7 @@ class SessionEngine:
         self._easier: set[int] = set()  # steps switched to their easier variant
         self._answered: set[int] = set()  # steps whose pain-memory question has been answered
         self._quiet_until = 0.0  # droppable cues due before this give way to a spoken answer
+        self._answered_text = ""  # an answer that stands for a cue of the current segment
 
     # ---- public API ------------------------------------------------------------------------
     @property
@@ -121,6 +133,7 @@ class SessionEngine:
         self._index = index
         self._segment_start = start
         self._next_cue = 0
+        self._answered_text = ""
         self.state = _STATE_OF_SEGMENT[self.segment.kind]
 
     def _take_segment_state(self) -> None:
@@ -137,6 +150,8 @@ class SessionEngine:
                     break
                 self._next_cue += 1
                 late = now - due > LATE_TOLERANCE_SECONDS
+                if cue.text == self._answered_text:
+                    continue  # e.g. the easier variant, already said as the answer to "easier"
                 if not (cue.droppable and (late or due < self._quiet_until - EPSILON)):
                     actions.append(Speak(cue.text, cue.kind, f"{self._index}:{self._next_cue - 1}"))
                 continue
@@ -241,10 +256,11 @@ class SessionEngine:
         return [*logs, speak]
 
     # ---- re-planning -----------------------------------------------------------------------
-    def _replan(self, now: float, answer: str) -> None:
+    def _replan(self, now: float, answer: str, said_at_wpm: int | None = None) -> None:
         """Swap in a plan for the current rate, verbosity and easier steps, in mid-segment.
 
-        `answer` is what the box says about it now; the next words wait for it."""
+        `answer` is what the box says about it now; the next words wait for it. The cue it
+        cuts off (still being said at `said_at_wpm`) is said again."""
         new = plan_session(
             self.timeline.routine,
             self.locale,
@@ -267,10 +283,14 @@ class SessionEngine:
             if spoken and self.state is not State.PAUSED:
                 # The sentence the answer cut off is said again.
                 last = spoken[-1]
-                if self._segment_start + last.offset_seconds + self._seconds(last.text) > now:
+                rate = said_at_wpm or self.rate_wpm
+                ends = last.offset_seconds + estimate_speech_seconds(last.text, rate)
+                if self._segment_start + ends > now:
                     spoken.pop()
-            said = {c.text for c in spoken}
-            done = [j for j, c in enumerate(seg.cues) if c.text in said]
+            # Cues are matched by kind and order ("the second set-up sentence"), not by text:
+            # the welcome's spoken length changes with the rate, and levels share sentences.
+            said = set(_keys(spoken))
+            done = [j for j, key in enumerate(_keys(seg.cues)) if key in said]
             self._next_cue = done[-1] + 1 if done else 0
             if self._next_cue < len(seg.cues):
                 resume_at = seg.cues[self._next_cue].offset_seconds
@@ -286,3 +306,4 @@ class SessionEngine:
             later = [j for j, c in enumerate(seg.cues) if c.offset_seconds > elapsed + EPSILON]
             self._next_cue = later[0] if later else len(seg.cues)
         self._quiet_until = max(self._quiet_until, answer_end - GAP_SECONDS)
+        self._answered_text = answer  # said just now: the plan does not say it again here

@@ -63,8 +63,8 @@ __all__ = [
 def step_cue_bound(step: Step) -> int:
     """The most cues planning `step` can produce (all its segments), counted without planning."""
     sides = 2 if step.sides is Sides.BOTH else 1
-    # name, side, set-up, safety, easier; and a pain-memory question before it
-    instruct = 2 + len(step.setup) + len(step.safety) + (1 if step.easier else 0) + 1
+    # a pain-memory question; name, the first side, set-up, safety, easier
+    instruct = 1 + 1 + (sides - 1) + len(step.setup) + len(step.safety) + (1 if step.easier else 0)
     if step.reps is not None:
         work = 2 + step.reps.count * max(1, len(step.reps.cues))
     else:
