@@ -143,3 +143,76 @@ def test_not_a_command_is_explained_not_obeyed(tmp_path: Path) -> None:
     lines, err = talk.finish()
     assert "not a command: 'banana'" in err
     assert lines[-1].startswith("Ending the session here.")
+
+
+def offset_of(line: str) -> float:
+    """Session seconds of a printed line: [mm:ss.s]."""
+    match = LINE.match(line)
+    assert match, line
+    return int(match.group(1)) * 60 + float(match.group(2))
+
+
+def history_text(tmp_path: Path) -> str:
+    return subprocess.run(
+        [sys.executable, "-m", "voiceguide", "--history-db", str(tmp_path / "history.db"),
+         "history"], capture_output=True, text=True, cwd=ROOT, check=True,
+    ).stdout  # fmt: skip
+
+
+def two_runs_with_pain_memory(tmp_path: Path) -> tuple[list[str], str, list[str], str]:
+    """Run 1: "it hurts" halfway through the left side of knee to chest. Run 2: offered to leave it out,
+    "leave it out", then stop at the next exercise. Returns each run's printed lines and stderr."""
+    first = Conversation(voiceguide("run", "gentle-back", "--text", "--speed", "20",
+                                    tmp_path=tmp_path))  # fmt: skip
+    first.wait_for("Left side first.")
+    first.wait_for("Halfway there.")  # the left side's hold
+    first.say("it hurts")
+    _, first_err = first.finish()
+    assert first.proc.returncode == 0, first_err
+    second = Conversation(voiceguide("run", "gentle-back", "--text", "--speed", "20",
+                                     tmp_path=tmp_path))  # fmt: skip
+    second.wait_for("Last time, Knee to chest was uncomfortable on your left side.")
+    second.say("leave it out")
+    second.wait_for("Okay, we will leave that one out today.")
+    second.wait_for("Cat cow.")
+    second.say("stop")
+    _, second_err = second.finish()
+    assert second.proc.returncode == 0, second_err
+    return first.lines, first_err, second.lines, second_err
+
+
+def test_pain_on_a_side_is_remembered_and_left_out_next_time(tmp_path: Path) -> None:
+    first, first_err, second, second_err = two_runs_with_pain_memory(tmp_path)
+    # Run 1 ends with the safety advice; the console says what was recorded as sentences.
+    assert spoken("\n".join(first))[-1].startswith("Ending the session now.")
+    assert "voiceguide: Pain reported during Knee to chest (step 2, left side)" in first_err
+    assert "WARNING" not in first_err and "voiceguide.runner" not in first_err
+    # Run 2: the question comes before the exercise's set-up, and the typed answer (not the
+    # silent default, which waits 15 s) leaves it out: no set-up, straight on to cat cow.
+    question = next(i for i, line in enumerate(second) if "Last time, Knee to chest" in line)
+    assert "We can leave it out today, or do the gentler version." in second[question]
+    answer = next(i for i, line in enumerate(second) if "leave that one out today" in line)
+    assert offset_of(second[answer]) - offset_of(second[question]) < 5.0
+    after = spoken("\n".join(second[answer + 1 :]))
+    assert after[0] == "Cat cow."
+    assert not any("knee" in line.lower() for line in after)
+    assert "Session stopped." in second_err
+    # The history shows both runs, newest first, with each side's record.
+    text = history_text(tmp_path)
+    lines = text.splitlines()
+    assert lines[0] == "Last time, Knee to chest was uncomfortable on your left side."
+    sessions = [i for i, line in enumerate(lines) if "Gentle lower back" in line]
+    assert len(sessions) == 2
+    newest, oldest = lines[sessions[0] : sessions[1]], lines[sessions[1] :]
+    assert newest[0].endswith("stopped") and oldest[0].endswith("pain")
+    assert "    2. Knee to chest, left side: left out" in newest
+    assert "    2. Knee to chest, right side: left out" in newest
+    assert any(line.startswith("    1. Pelvic tilt: done, ") for line in oldest)
+    assert any(
+        line.startswith("    2. Knee to chest, left side: stopped for pain, ") for line in oldest
+    )
+    assert any(
+        line.startswith("    pain during Knee to chest (step 2, left side), ")
+        and line.endswith("s into the hold")
+        for line in oldest
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -132,3 +133,38 @@ def test_a_bad_verbosity_flag_is_one_line(isolated: Path) -> None:
         load_config(overrides={"verbosity": "loud"})
     assert str(caught.value) == "--verbosity must be one of guided, brief, counts, not 'loud'"
     assert caught.value.exit_code == 2
+
+
+# ---- phrases are prepared with the coaching ---------------------------------------------------
+class PreparingSpeaker:
+    """Stands in for AudioSpeechOut.prepare: keeps the texts it is asked to render."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def prepare(self, texts: list[str]) -> None:
+        self.texts = texts
+
+
+def test_prepare_phrases_renders_the_coached_session_first(tmp_path: Path) -> None:
+    from voiceguide.app.wiring import prepare_phrases
+    from voiceguide.core.session import Session
+    from voiceguide.core.timeline import plan_session
+
+    locale = load_locale("en")
+    routine = two_step_routine()
+    with history_with_pain(tmp_path / "h.db") as history:
+        coaching = coaching_for(Config(verbosity="brief"), routine, history, NOW)
+    speaker = PreparingSpeaker()
+    prepare_phrases(speaker, [routine], locale, 160, coaching=coaching)  # type: ignore[arg-type]
+    prepared = set(speaker.texts)
+    # Everything the coached session plans to say is ready: the pain question, the start-slowly
+    # note, the closing line with this week's count; and every other verbosity level too.
+    for verbosity in Verbosity:
+        timeline = plan_session(routine, locale, 160, replace(coaching, verbosity=verbosity))
+        missing = timeline.texts() - prepared
+        assert not missing, (verbosity, sorted(missing)[:3])
+    session = Session(plan_session(routine, locale, 160, coaching), locale, coaching=coaching)
+    said = {a.text for a in session.start(0.0) if hasattr(a, "text")}
+    assert said <= prepared
+    assert any("Knee to chest" in text and "left" in text for text in prepared)

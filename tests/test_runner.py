@@ -148,3 +148,15 @@ def test_the_pain_report_reads_as_a_sentence() -> None:
     assert pain_sentence(LogPain("(introduction)", None, None, None)) == (
         "Pain reported during the introduction."
     )
+
+
+def test_every_side_of_every_step_is_recorded_with_its_outcome() -> None:
+    calls = Calls()
+    assert make_runner(calls, queue.SimpleQueue()).run() is Ending.COMPLETED
+    steps = [c for c in calls.calls if c[0] == "step"]
+    assert steps == [
+        ("step", 7, "Knee to chest", "left", "done"),
+        ("step", 7, "Knee to chest", "right", "done"),
+        ("step", 7, "Pelvic tilt", None, "done"),
+    ]
+    assert calls.calls.index(steps[-1]) < calls.calls.index(("end", 7, Ending.COMPLETED))
