@@ -16,6 +16,7 @@ import pytest
 from voiceguide.app.config import Config
 from voiceguide.app.doctor import check_history
 from voiceguide.cli.main import main
+from voiceguide.errors import UserError
 from voiceguide.store import history as history_module
 from voiceguide.store.history import History
 from voiceguide.store.history_files import lock_folder
@@ -180,3 +181,13 @@ def test_an_empty_file_left_by_an_old_doctor_reads_as_no_sessions(tmp_path: Path
     path.touch()
     assert reader_sees(path) == []
     assert path.stat().st_size == 0
+
+
+def test_a_folder_in_place_of_the_database_is_named_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "history.db"
+    path.mkdir(mode=0o755)
+    os.chmod(path, 0o755)
+    with pytest.raises(UserError, match="is a folder, not a file"):
+        History(path, read_only=True)
+    History(path).close()  # a session cannot save, but must not chmod the folder to 0600
+    assert mode(path) == 0o755

@@ -208,6 +208,8 @@ class History:
     def _open_reader(self, upgrade: bool) -> sqlite3.Connection | None:
         """A connection that never creates or changes a file, or None when there is no database."""
         try:
+            if self.path.is_dir():
+                raise UserError(f"history database {self.path} is a folder, not a file")
             os.stat(self.path)
         except FileNotFoundError:
             return None  # no session has been saved yet; `sudo voiceguide history` must not

@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import stat
 import time
 from pathlib import Path
 
@@ -51,7 +52,8 @@ def create_private_file(path: Path) -> None:
         try:
             status = os.stat(candidate)
             # Files written by older versions were 0644; only their owner may change that.
-            if status.st_uid == os.geteuid() and status.st_mode & 0o077:
+            ours = stat.S_ISREG(status.st_mode) and status.st_uid == os.geteuid()
+            if ours and status.st_mode & 0o077:
                 os.chmod(candidate, FILE_MODE)
         except OSError:
             continue  # absent, or on a read-only mount: nothing to tighten
