@@ -24,9 +24,22 @@ def _pip(*args: str, cwd: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+installed_before: dict[str, list[str]] = {}
+
+
+def _own_installs() -> list[str]:
+    """The voiceguide dist-info folders of this interpreter's own site-packages."""
+    import site
+
+    return sorted(
+        str(p) for folder in site.getsitepackages() for p in Path(folder).glob("voiceguide-*-info")
+    )
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A wheel built from a copy of the package, installed with --prefix into a temp folder."""
+    installed_before["voiceguide"] = _own_installs()
     base = tmp_path_factory.mktemp("package")
     source = base / "source"
     source.mkdir()
@@ -40,7 +53,10 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     _pip("wheel", "--no-deps", *isolation, "-w", str(base / "dist"), str(source), cwd=base)
     [wheel] = (base / "dist").glob("voiceguide-*.whl")
     prefix = base / "prefix"
-    _pip("install", "--no-deps", "--prefix", str(prefix), str(wheel), cwd=base)
+    # --ignore-installed: without it pip uninstalls the venv's own (editable) voiceguide first.
+    _pip(
+        "install", "--no-deps", "--ignore-installed", "--prefix", str(prefix), str(wheel), cwd=base
+    )
     [site] = prefix.glob("lib/python3*/site-packages")
     elsewhere = base / "elsewhere"
     (elsewhere / "home").mkdir(parents=True)
@@ -63,6 +79,10 @@ def _voiceguide(installed: dict[str, Path], *args: str) -> subprocess.CompletedP
         cwd=installed["cwd"], env=env, stdin=subprocess.DEVNULL,
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
+
+
+def test_the_venvs_own_install_is_left_alone(installed: dict[str, Path]) -> None:
+    assert _own_installs() == installed_before["voiceguide"]
 
 
 def test_the_wheel_carries_the_data_inside_the_package(installed: dict[str, Path]) -> None:
