@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -168,3 +171,33 @@ def test_prepare_phrases_renders_the_coached_session_first(tmp_path: Path) -> No
     said = {a.text for a in session.start(0.0) if hasattr(a, "text")}
     assert said <= prepared
     assert any("Knee to chest" in text and "left" in text for text in prepared)
+
+
+# ---- plan: the notice, the verbosity flag ------------------------------------------------------
+def plan(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "VOICEGUIDE_HISTORY": str(tmp_path / "h.db"),
+           "VOICEGUIDE_CONFIG": str(tmp_path / "config.yaml"), "TZ": "UTC"}  # fmt: skip
+    (tmp_path / "config.yaml").touch()
+    return subprocess.run([sys.executable, "-m", "voiceguide", "plan", "gentle-back", *args],
+                          capture_output=True, text=True, env=env, check=False)  # fmt: skip
+
+
+def test_plan_prints_the_pain_notice_and_takes_the_verbosity_flag(tmp_path: Path) -> None:
+    with History(tmp_path / "h.db") as history:
+        sid = history.start_session("gentle-back", "Gentle lower back")
+        history.log_pain(sid, "Knee to chest", 1, "left", 6.0)
+        history.end_session(sid, "pain")
+    guided = plan(tmp_path)
+    assert guided.returncode == 0, guided.stderr
+    lines = guided.stdout.splitlines()
+    assert lines[0] == "Last time, Knee to chest was uncomfortable on your left side."
+    assert "guided level, starting slowly" in lines[1]
+    assert any("We can leave it out today" in line for line in lines)
+    counts = plan(tmp_path, "--verbosity", "counts")
+    assert counts.returncode == 0 and "counts level" in counts.stdout
+    assert len(counts.stdout.splitlines()) < len(lines)  # a counts session says less
+    bad = plan(tmp_path, "--verbosity", "loud")
+    assert bad.returncode == 2
+    assert (
+        bad.stderr == "voiceguide: --verbosity must be one of guided, brief, counts, not 'loud'\n"
+    )
