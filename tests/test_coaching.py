@@ -3,6 +3,8 @@ progression, and the per-side log."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from tests.support.factories import two_step_routine
@@ -19,6 +21,7 @@ from voiceguide.core.coaching import (
     scaled_routine,
 )
 from voiceguide.core.phrases import PhraseMatcher
+from voiceguide.core.routine import Routine
 from voiceguide.core.segments import ASK_WAIT_SECONDS
 from voiceguide.core.session import Session, State
 from voiceguide.core.speech_texts import session_texts
@@ -321,3 +324,33 @@ def test_leave_it_out_during_an_exercise_moves_on_like_skip() -> None:
     driver.say("leave_out")
     assert driver.session.segment.step_index == 1
     assert driver.steps() == [(0, "left", "skipped"), (0, "right", "skipped")]
+
+
+def _twice() -> Routine:
+    knee, tilt = ROUTINE.steps
+    return dataclasses.replace(ROUTINE, steps=(knee, tilt, knee))
+
+
+@pytest.mark.parametrize(
+    ("answer", "third"),
+    [("leave_out", "left_out"), ("keep_it", "done"), ("easier", "easier"), (None, "left_out")],
+)
+def test_the_answer_holds_for_the_same_exercise_later_in_the_routine(
+    answer: str | None, third: str
+) -> None:
+    routine = _twice()
+    coaching = Coaching(pain_notes=(KNEE,))
+    session = Session(plan_session(routine, LOCALE, 160, coaching), LOCALE, coaching=coaching)
+    log = list(session.start(0.0))
+    now = 0.0
+    while session.segment.kind != "ask":
+        now = session.next_deadline or now
+        log += session.handle(Tick(), now)
+    if answer:
+        log += session.handle(CommandHeard(answer), now)
+    while (d := session.next_deadline) is not None:
+        log += session.handle(Tick(), d)
+    asked = [a for a in log if isinstance(a, Speak) and a.kind == "ask"]
+    assert len(asked) == 1  # asked once, before the first time
+    outcomes = [(a.step_index, a.outcome) for a in log if isinstance(a, LogStep)]
+    assert (2, third) in outcomes and len(outcomes) == 5  # two sides, tilt, two sides

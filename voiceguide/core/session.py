@@ -204,7 +204,8 @@ class Session(SessionEngine):
         if seg.kind != "intro":
             self._answered.add(seg.step_index)
         target = self._step_start(0 if seg.kind == "intro" else seg.step_index + 1)
-        return self._cancel_jump(target, now, logs)
+        target, later = self._past_chosen(target)
+        return self._cancel_jump(target, now, [*logs, *later])
 
     def _on_previous(self, now: float) -> list[Action]:
         seg = self.segment
@@ -333,12 +334,15 @@ class Session(SessionEngine):
             return []
         if not steps[step].easier:
             return [self._say(self.locale.prompt("no_easier"), now)]
-        self._easier.add(step)
         if seg.kind == "ask":
-            # The answer to "leave it out, gentler, or keep it": the gentler instructions follow.
-            self._answered.add(step)
+            # The answer to "leave it out, gentler, or keep it": the gentler instructions follow,
+            # and the same exercise later in the routine is done the gentler way too.
+            same = self._same_exercise(step)
+            self._answered |= same
+            self._easier |= {i for i in same if steps[i].easier}
             self._replan(now, "")
             return [CancelSpeech(), *self._jump(self._index + 1, now)]
+        self._easier.add(step)
         answer = easier_text(self.locale, steps[step])
         self._replan(now, answer)
         return [CancelSpeech(), self._say(answer, now, "easier"), *self._advance(now)]
@@ -376,7 +380,7 @@ class Session(SessionEngine):
     def _on_keep_it(self, now: float) -> list[Action]:
         if self.segment.kind != "ask":
             return []
-        self._answered.add(self.segment.step_index)
+        self._answered |= self._same_exercise(self.segment.step_index)
         answer = self.locale.prompt("kept_in")
         speak = self._say(answer, now)
         self._enter(self._index + 1, now + self._seconds(answer) + 0.4)

@@ -90,6 +90,7 @@ class SessionEngine:
         self._return_to: int | None = None  # where "repeat" continues after the instructions
         self._easier: set[int] = set()  # steps switched to their easier variant
         self._answered: set[int] = set()  # steps whose pain-memory question has been answered
+        self._left_out: set[int] = set()  # later steps left out with an answer about an earlier one
         self._quiet_until = 0.0  # droppable cues due before this give way to a spoken answer
         self._answered_text = ""  # an answer that stands for a cue of the current segment
 
@@ -176,8 +177,36 @@ class SessionEngine:
         if target >= len(self._segments):
             self.state = State.FINISHED
             return [*actions, Finish(Ending.COMPLETED)]
+        target, logs = self._past_chosen(target)
         self._enter(target, at)
-        return actions
+        return [*actions, *logs]
+
+    def _past_chosen(self, target: int) -> tuple[int, list[Action]]:
+        """Where playing on from `target` really goes: past a question already answered for
+        the same exercise, and past a later step left out with it (logged "left_out")."""
+        logs: list[Action] = []
+        while target < len(self._segments) - 1:
+            seg = self._segments[target]
+            if seg.kind not in ("ask", "instruct"):
+                break
+            if seg.step_index in self._left_out:
+                step = self.timeline.routine.steps[seg.step_index]
+                logs += [
+                    LogStep(step.exercise, seg.step_index, side, "left_out", 0.0)
+                    for side in step_sides(step)
+                ]
+                target = self._after_step(seg.step_index)
+            elif seg.kind == "ask" and seg.step_index in self._answered:
+                target += 1
+            else:
+                break
+        return target, logs
+
+    def _same_exercise(self, step_index: int) -> set[int]:
+        """Every step of the routine that is the same exercise as `step_index`."""
+        steps = self.timeline.routine.steps
+        name = steps[step_index].exercise.strip().lower()
+        return {i for i, s in enumerate(steps) if s.exercise.strip().lower() == name}
 
     def _jump(self, index: int, now: float) -> list[Action]:
         self._return_to = None
@@ -247,13 +276,16 @@ class SessionEngine:
     def _leave_out(self, at: float, outcome: str = "left_out") -> list[Action]:
         """Leave the current step out: log its sides, say so, and go on after the pause."""
         step = self.segment.step_index
-        self._answered.add(step)
+        same = self._same_exercise(step)
+        self._answered |= same
+        self._left_out |= {i for i in same if i > step}  # the same exercise later: out too
         logs = self._sides_from_here(at, outcome)
         speak = Speak(self.locale.prompt("left_out"), "prompt")
         # The next step starts once the answer has been said.
         self._return_to = None
-        self._enter(self._after_step(step), at + self._seconds(speak.text) + GAP_SECONDS)
-        return [*logs, speak]
+        target, later = self._past_chosen(self._after_step(step))
+        self._enter(target, at + self._seconds(speak.text) + GAP_SECONDS)
+        return [*logs, *later, speak]
 
     # ---- re-planning -----------------------------------------------------------------------
     def _replan(self, now: float, answer: str, said_at_wpm: int | None = None) -> None:
