@@ -44,11 +44,12 @@ def run_routine(config: Config, name: str, *, text: bool, speed: float, keep_his
     try:
         timeline, coaching = coached_plan(config, name, reader)
     except BaseException:
-        if reader is not None:
-            reader.close()
+        if history is not None:
+            history.close()
         raise
-    if history is None and reader is not None:
-        reader.close()
+    finally:
+        if reader is not None and reader is not history:
+            reader.close()
     locale = load_locale(config.locale)
     speaker = None
     if not text:
