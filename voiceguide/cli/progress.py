@@ -68,7 +68,10 @@ def draw_progress(progress: Progress, path: Path) -> None:
     sessions = [week.sessions for week in progress.weeks]
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)
     try:
-        ax.bar(xs, minutes, color="#7aa6c2", label="minutes")
+        bars = ax.bar(xs, minutes, color="#7aa6c2", label="minutes")
+        # Inside the bars, where the sessions line (its own axis) cannot cover them.
+        ax.bar_label(bars, labels=[f"{m:.0f} min" if m else "" for m in minutes], fontsize=8,
+                     label_type="center", color="white")  # fmt: skip
         ax.set_ylabel("minutes stretched")
         ax.set_xticks(xs, labels, rotation=0, fontsize=8)
         ax.set_xlabel("week starting (Monday)")
@@ -83,7 +86,7 @@ def draw_progress(progress: Progress, path: Path) -> None:
         pain_counts = [week.pain_reports for week in progress.weeks if week.pain_reports]
         if pain_x:
             ax.scatter(pain_x, [top * 1.12] * len(pain_x), marker="v", color="#c0392b",
-                       s=60, zorder=3, label="pain reported")  # fmt: skip
+                       s=60, zorder=3, label="pain reports (count)")  # fmt: skip
             for x, count in zip(pain_x, pain_counts, strict=True):
                 ax.annotate(str(count), (x, top * 1.12), textcoords="offset points",
                             xytext=(8, -4), color="#c0392b", fontsize=8)  # fmt: skip
