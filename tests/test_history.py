@@ -596,3 +596,11 @@ def test_step_records_round_trip_and_show_per_side(tmp_path: Path, utc_display: 
         "    2. Knee to chest, left side: stopped for pain, 12 s held",
         "    pain during Knee to chest (step 2, left side), 12 s into the hold",
     ]
+
+
+def test_the_step_outcomes_are_the_cores() -> None:
+    from typing import get_args
+
+    from voiceguide.core.actions import Outcome
+
+    assert history_schema.STEP_OUTCOMES == get_args(Outcome)
