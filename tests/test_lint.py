@@ -279,3 +279,18 @@ def test_count_cues_follow_the_documented_semantics() -> None:
 @pytest.mark.skipif(not routine_files(REPO_ROUTINES), reason="no routines written yet")
 def test_every_shipped_routine_lints_clean() -> None:
     assert [str(p) for p in lint_paths([REPO_ROUTINES], REPO_ROUTINES)] == []
+
+
+def test_every_level_and_rate_is_planned_and_a_cut_off_cue_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "quick-sides.yaml"
+    path.write_text(
+        "id: quick-sides\ntitle: Quick sides\ndescription: x\nlevel: gentle\nsteps:\n"
+        "  - exercise: Side bend\n    setup: Lean to one side.\n    hold_seconds: 3\n"
+        "    sides: both\n"
+    )
+    # At 160 wpm "Hold here, and breathe easily." fits the 3 s hold; at 100 it does not.
+    assert [str(p) for p in lint_paths([path], GOOD)] == [
+        f"{path}:6:5: steps[0]: at the guided level and 100 wpm, 'Hold here, and breathe "
+        "easily.' is still being said when the next cue is due; shorten it or give the step "
+        "more time"
+    ]
