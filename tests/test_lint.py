@@ -290,7 +290,9 @@ def test_every_level_and_rate_is_planned_and_a_cut_off_cue_is_reported(tmp_path:
     )
     # At 160 wpm "Hold here, and breathe easily." fits the 3 s hold; at 100 it does not.
     assert [str(p) for p in lint_paths([path], GOOD)] == [
-        f"{path}:6:5: steps[0]: at the guided level and 100 wpm, 'Hold here, and breathe "
-        "easily.' is still being said when the next cue is due; shorten it or give the step "
-        "more time"
+        (
+            f"{path}:6:5: steps[0]: at the guided level and 100 wpm, 'Hold here, and breathe "
+            "easily.' is still being said when the next cue is due; shorten it or give the step "
+            "more time"
+        )
     ]
