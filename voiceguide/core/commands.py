@@ -9,7 +9,9 @@ This is the one place to read what a safety command does. "It hurts" (pain) and 
   the only prompts content.lint lets say a stop phrase) says it, and a stop phrase whose every
   word the box is saying at that moment is taken for the box's own voice. That can only happen
   while the help answer plays; a person's "stop" then needs saying again once it ends, and
-  pain is never muted at all, even then;
+  pain is never muted at all, even then. The help prompt names stop mid-prompt, with a
+  sentence after it, so the recogniser's decision on the box's own "stop" still comes while
+  the prompt plays;
 - override a different command heard in the same breath (speech_in.listener);
 - never appear in anything the box says (content.lint), except stop in STOP_NAMING_PROMPTS;
 - and in the session (core.session): pain cancels speech at once, speaks `safety_advice`,
