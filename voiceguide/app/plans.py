@@ -66,11 +66,11 @@ def coached_plan(
     config: Config, name: str, history: History | None, now: datetime | None = None
 ) -> tuple[Timeline, Coaching]:
     """Find routine `name`, coach it from `history` and plan it: what `run` and `plan` play."""
-    routine = find_good_routine(config.routines_folder(), name)
+    routine = find_good_routine(config.routines_folder(), name, config.locale)
     coaching = coaching_for(config, routine, history, now)
     return plan_routine(config, routine, coaching), coaching
 
 
 def timeline_for(config: Config, name: str) -> Timeline:
     """Find routine `name` and plan it with the configured locale, rate and verbosity."""
-    return plan_routine(config, find_good_routine(config.routines_folder(), name))
+    return plan_routine(config, find_good_routine(config.routines_folder(), name, config.locale))

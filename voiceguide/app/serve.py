@@ -55,7 +55,7 @@ def serve(config: Config) -> int:
 
     started = time.monotonic()
     locale = load_locale(config.locale)
-    routines = load_good_routines(config.routines_folder())
+    routines = load_good_routines(config.routines_folder(), config.locale)
     idle = IdleMode(routines, locale)
     notifier.status("opening the speaker")
     speaker = wait_for_speaker(config, stop)

@@ -15,7 +15,7 @@ def list_routines(config: Config) -> int:
     """Print each routine with its length, level and spoken names."""
     locale = load_locale(config.locale)
     rows = []
-    for routine in load_good_routines(config.routines_folder()):
+    for routine in load_good_routines(config.routines_folder(), config.locale):
         minutes = build_timeline(routine, locale).total_seconds / 60
         rows.append((routine.id, f"{minutes:4.1f} min", routine.level, routine.title,
                      ", ".join(routine.aliases)))  # fmt: skip

@@ -52,13 +52,16 @@ def routine_layers(folder: Path) -> list[Path]:
     return unique
 
 
-def load_catalog(folder: Path) -> tuple[list[Routine], list[Problem]]:
-    """Every routine in force (highest-precedence first for name lookups), and all problems."""
+def load_catalog(folder: Path, language: str = "en") -> tuple[list[Routine], list[Problem]]:
+    """Every routine in force (highest-precedence first for name lookups), and all problems.
+
+    `language` other than English gives each routine its translation's words, or refuses it.
+    """
     layers = routine_layers(folder)
     by_id: dict[str, Routine] = {}
     problems: list[Problem] = []
     for i, layer in enumerate(layers):
-        routines, found = load_routines(layer, below=layers[i + 1 :])
+        routines, found = load_routines(layer, below=layers[i + 1 :], language=language)
         problems += found
         for routine in routines:
             by_id.setdefault(routine.id, routine)
@@ -91,18 +94,18 @@ def _none_usable(layers: list[Path]) -> UserError:
     return UserError(f"no usable routines in {where} (voiceguide lint shows why)", 2)
 
 
-def load_good_routines(folder: Path) -> list[Routine]:
+def load_good_routines(folder: Path, language: str = "en") -> list[Routine]:
     """Every routine in force, sorted by id; broken files are reported once each and skipped."""
-    routines, problems = load_catalog(folder)
+    routines, problems = load_catalog(folder, language)
     _report(problems)
     if not routines:
         raise _none_usable(routine_layers(folder))
     return sorted(routines, key=lambda r: r.id)
 
 
-def find_good_routine(folder: Path, name: str) -> Routine:
+def find_good_routine(folder: Path, name: str, language: str = "en") -> Routine:
     """Routine `name`; if its own file is broken, that is the error rather than "unknown"."""
-    routines, problems = load_catalog(folder)
+    routines, problems = load_catalog(folder, language)
     wanted = spoken_name(name)
     own = [p for p in problems if spoken_name(Path(p.path).stem) == wanted]
     _report([p for p in problems if p not in own])

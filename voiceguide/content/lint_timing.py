@@ -53,7 +53,7 @@ def count_cues(step: Step, locale: Locale) -> list[_CountCue]:
     final, every = step.counts.final_seconds, step.counts.every_seconds
     cues: list[_CountCue] = []
     for k in range(min(final, int(hold) - 1), 0, -1):
-        cues.append(_CountCue(hold - k, locale.number(k).capitalize() + ".", "final_seconds"))
+        cues.append(_CountCue(hold - k, locale.count(k).capitalize() + ".", "final_seconds"))
     if every:
         for remaining in range(every, int(hold), every):
             if remaining > final:
@@ -126,8 +126,10 @@ def _reps_findings(
     if not cues:
         return
     slot = step.reps.seconds_each / len(cues)
-    # The first cue of each rep is led by the rep number; the last rep has the longest word.
-    number = locale.number(step.reps.count).capitalize() + "."
+    # The first cue of each rep is led by the rep number: check it with the longest one
+    # (the last in English; in Korean "열하나" is longer than "열둘").
+    numbers = (locale.count(r).capitalize() + "." for r in range(1, step.reps.count + 1))
+    number = max(numbers, key=say)
     for j, cue in enumerate(cues):
         spoken = f"{number} {_sentence(cue)}" if j == 0 else _sentence(cue)
         if say(spoken) > slot:

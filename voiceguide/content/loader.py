@@ -16,6 +16,7 @@ from typing import Any
 
 from voiceguide.content.problem import Problem, format_field
 from voiceguide.content.schema import schema_errors, schema_problems
+from voiceguide.content.translations import SOURCE_LANGUAGE, LibraryOverlays, translate_document
 from voiceguide.content.yaml_positions import DataPath, ParsedYaml, parse_yaml_file
 from voiceguide.core.phrases import normalize
 from voiceguide.core.routine import Breathing, Counts, Reps, Routine, Sides, Step
@@ -307,23 +308,30 @@ def load_routine_file(path: Path, library: Library) -> tuple[Routine | None, lis
 
 
 def load_routines(
-    routines_dir: Path, below: Sequence[Path] | None = None
+    routines_dir: Path, below: Sequence[Path] | None = None, language: str = SOURCE_LANGUAGE
 ) -> tuple[list[Routine], list[Problem]]:
     """Load every routine in a folder; broken files are skipped and their problems returned.
 
     `use:` looks in the folder's own library/, then in those of `below` (see layered_library);
     only the folder's own library files are reported, the others when their folder is loaded.
+    In a `language` other than the source's, each routine takes its overlay's words
+    (content/translations.py); one without a complete translation is refused, never mixed.
     """
     if not routines_dir.is_dir():
         return [], [Problem(str(routines_dir), 1, 1, "", "routines folder not found")]
     problems = load_library(routines_dir)[1]
     library = layered_library(routines_dir, below)
     routines: list[Routine] = []
+    overlays = LibraryOverlays(language)
     for path in routine_files(routines_dir):
-        routine, found = load_routine_file(path, library)
-        problems += found
-        if routine is not None:
-            routines.append(routine)
+        doc = load_routine_document(path, library)
+        problems += doc.problems
+        if doc.routine is not None and language != SOURCE_LANGUAGE:
+            translation = translate_document(doc, library, overlays)
+            problems += translation.problems
+            doc.routine = translation.routine
+        if doc.routine is not None:
+            routines.append(doc.routine)
     return routines, problems
 
 

@@ -50,6 +50,8 @@ def load_locale(language: str = "en") -> Locale:
         units=dict(data["units"]),
         numbers=tuple(data["numbers"]),
         asr_fillers=tuple(str(w) for w in data.get("asr_fillers", ()) or ()),
+        counting=tuple(str(w) for w in data.get("counting", ()) or ()),
+        voice=str(data.get("voice") or ""),
         pain_negation={
             str(k): tuple(str(w) for w in v or ())
             for k, v in (data.get("pain_negation") or {}).items()

@@ -21,6 +21,10 @@ class Locale:
     # How a pain report is told from its negation (core/phrases.py): "words", "negators",
     # "softeners", and for languages that glue endings on, "stems" and "not_stems".
     pain_negation: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Words for counting aloud (reps and the final countdown) where they differ from `numbers`:
+    # a Korean coach counts "하나, 둘, 셋" but reads seconds as "삼십 초". Empty: use `numbers`.
+    counting: tuple[str, ...] = ()
+    voice: str = ""  # the espeak-ng voice this language is spoken in by default
 
     def prompt(self, key: str, **values: object) -> str:
         """Return prompt `key` with its {placeholders} filled in."""
@@ -29,6 +33,10 @@ class Locale:
     def number(self, n: int) -> str:
         """Spell a whole number; numbers beyond the word list fall back to digits."""
         return self.numbers[n] if 0 <= n < len(self.numbers) else str(n)
+
+    def count(self, n: int) -> str:
+        """A number as counted aloud (reps, countdowns); `number` where no counting word exists."""
+        return self.counting[n] if 0 <= n < len(self.counting) else self.number(n)
 
     def duration(self, seconds: float) -> str:
         """Spell a duration as minutes and seconds, e.g. 'two minutes and ten seconds'."""

@@ -138,7 +138,7 @@ class Planner:
         counts = step.counts
         cues: list[Cue] = []
         for k in range(min(counts.final_seconds, int(hold) - 1), 0, -1):
-            cues.append(Cue(hold - k, self.locale.number(k).capitalize() + ".", "count", True))
+            cues.append(Cue(hold - k, self.locale.count(k).capitalize() + ".", "count", True))
         if counts.every_seconds > 0:
             every = counts.every_seconds
             for n in range((int(hold) - 1) // every, 0, -1):
@@ -204,7 +204,7 @@ class Planner:
         cue_texts = [] if self.options.verbosity is Verbosity.COUNTS else list(reps.cues)
         said: list[list[str]] = []
         for r in range(reps.count):
-            number = self.locale.number(r + 1).capitalize() + "."
+            number = self.locale.count(r + 1).capitalize() + "."
             if not cue_texts:
                 said.append([number])
                 continue

@@ -24,9 +24,20 @@ MAX_CUES_PER_STEP = 200
 SpeechSeconds = Callable[[str], float]
 
 
+# espeak-ng paces Hangul by syllable, not by word: measured with the `ko` voice, a syllable
+# takes 36/rate seconds, i.e. 0.6 of a word, so a Korean word (one to five syllables, spaces
+# between words) counts by its syllables. Other scripts count one per word, as before.
+HANGUL_SYLLABLE_WORDS = 0.6
+
+
+def _word_weight(word: str) -> float:
+    syllables = sum(1 for ch in word if "\uac00" <= ch <= "\ud7a3")
+    return syllables * HANGUL_SYLLABLE_WORDS if syllables else 1.0
+
+
 def estimate_speech_seconds(text: str, rate_wpm: int = 160) -> float:
     """Rough spoken length of `text` at `rate_wpm`, used until real renders exist."""
-    return len(text.split()) * 60.0 / rate_wpm + 0.3
+    return sum(_word_weight(w) for w in text.split()) * 60.0 / rate_wpm + 0.3
 
 
 @dataclass(frozen=True)
