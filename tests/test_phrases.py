@@ -71,3 +71,25 @@ def test_gentler_choices_and_verbosity_by_voice(text: str, expected: str | None)
 )  # fmt: skip
 def test_korean_new_commands(text: str, expected: str) -> None:
     assert command(KO, text) == expected
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_help_names_the_real_stop_word_mid_prompt_and_the_guard_mutes_only_that(
+    language: str,
+) -> None:
+    from voiceguide.core.commands import STOP_NAMING_PROMPTS
+    from voiceguide.core.phrases import normalize
+    from voiceguide.speech_in.echo_guard import EchoGuard
+
+    locale = load_locale(language)
+    matcher = PhraseMatcher(locale)
+    help_text = locale.prompt("help")
+    assert STOP_NAMING_PROMPTS == {"help"}
+    stops = [m for m in matcher.find_all(help_text, negation=False) if m.command == "stop"]
+    assert stops, "help must tell the user how to stop"
+    assert len(normalize(help_text)) - stops[-1].end_word >= 5  # a sentence follows it
+    assert not [m for m in matcher.find_all(help_text, negation=False) if m.command == "pain"]
+    guard = EchoGuard(lambda: help_text)
+    assert guard.blocks(stops[0])
+    pain = matcher.match(locale.commands["pain"][0])
+    assert pain is not None and not guard.blocks(pain)
