@@ -296,3 +296,16 @@ def test_every_level_and_rate_is_planned_and_a_cut_off_cue_is_reported(tmp_path:
             "more time"
         )
     ]
+
+
+def test_a_prompt_with_a_glued_on_pain_word_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "locales").mkdir()
+    path = tmp_path / "locales" / "xx.yaml"
+    path.write_text(
+        "language: xx\ncommands:\n  pain: [아파]\n  pause: [잠깐]\n"
+        "pain_negation:\n  stems: [아파]\n  negators: [안]\n"
+        "prompts:\n  rest: 안 아파요? 잠시 쉬세요.\n"
+    )
+    # Strict: a negation never excuses it, and the ending glued on does not hide it.
+    expected = f"{path}:9:9: prompts.rest: spoken text contains the command phrase '아파요' (pain)"
+    assert [str(p) for p in lint_paths([path], GOOD)] == [f"{expected}; {ECHO}"]

@@ -225,7 +225,15 @@ def _locale_problems(path: Path, display: str) -> list[Problem]:
         for command, items in commands.items()
         if isinstance(items, list)
     }
-    locale = Locale(str(data.get("language", path.stem)), phrases, {}, {}, frozenset(), {}, {}, ())
+    # The pain stems ("아파" in "아파요") count too; negation never excuses a spoken pain word.
+    raw_negation = data.get("pain_negation")
+    negation = {
+        str(k): tuple(str(w) for w in v)
+        for k, v in (raw_negation.items() if isinstance(raw_negation, dict) else ())
+        if isinstance(v, list)
+    }
+    language = str(data.get("language", path.stem))
+    locale = Locale(language, phrases, {}, {}, frozenset(), {}, {}, (), pain_negation=negation)
     # Placeholders are filled with names and numbers; the template's own words are what we check.
     texts = (
         (("prompts", key), _PLACEHOLDER.sub(" ", text))
@@ -239,7 +247,9 @@ def _locale_problems(path: Path, display: str) -> list[Problem]:
     # session by itself, and only STOP_NAMING_PROMPTS (help) may say a stop phrase.
     def safety_matcher(commands: frozenset[str]) -> PhraseMatcher:
         chosen = {c: v for c, v in phrases.items() if c in commands}
-        return PhraseMatcher(Locale(locale.language, chosen, {}, {}, frozenset(), {}, {}, ()))
+        return PhraseMatcher(
+            Locale(language, chosen, {}, {}, frozenset(), {}, {}, (), pain_negation=negation)
+        )
 
     naming = (
         (("prompts", key), _PLACEHOLDER.sub(" ", text))
