@@ -354,3 +354,20 @@ def test_the_answer_holds_for_the_same_exercise_later_in_the_routine(
     assert len(asked) == 1  # asked once, before the first time
     outcomes = [(a.step_index, a.outcome) for a in log if isinstance(a, LogStep)]
     assert (2, third) in outcomes and len(outcomes) == 5  # two sides, tilt, two sides
+
+
+def test_after_any_replan_every_text_said_was_pre_rendered() -> None:
+    coaching = Coaching(pain_notes=(KNEE,), sessions_this_week=2)
+    texts = session_texts([ROUTINE], LOCALE, 160, coaching)
+    driver = Driver(coaching)
+    driver.run_until(0.5)
+    driver.say("slower")
+    driver.say("slower")
+    driver.say("repeat")  # the welcome again, after the re-plans: the same words
+    driver.say("more_detail")
+    driver.run_to("ask")
+    driver.say("keep_it")
+    driver.say("faster")
+    driver.say("less_talk")
+    driver.run_until(float("inf"))
+    assert set(driver.texts()) <= texts

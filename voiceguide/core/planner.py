@@ -40,6 +40,9 @@ class PlanOptions:
     ask_about: dict[int, PainNote] = field(default_factory=dict)  # step -> pain remembered
     progression_note: str | None = None  # locale prompt key said in the introduction
     sessions_this_week: int | None = None
+    # The length the welcome announces; None: this plan's own. A re-planned session keeps the
+    # first plan's, so the welcome's words (pre-rendered) stay the same whatever the rate.
+    welcome_seconds: float | None = None
 
 
 def step_sides(step: Step) -> list[str | None]:
@@ -275,6 +278,8 @@ class Planner:
         return segments
 
     def intro(self, body_seconds: float) -> Segment:
+        if self.options.welcome_seconds is not None:
+            body_seconds = self.options.welcome_seconds
         welcome = self.locale.prompt(
             "welcome", title=self.routine.title, duration=about(self.locale, body_seconds)
         )

@@ -83,6 +83,8 @@ class SessionEngine:
         self.coaching = coaching or Coaching()
         self.state = State.NOT_STARTED
         self._segments = timeline.segments
+        # What the welcome announced: re-plans keep it, so its words stay the pre-rendered ones.
+        self._welcome_seconds = sum(s.duration_seconds for s in timeline.segments[1:])
         self._index = 0
         self._segment_start = 0.0  # absolute time of the current segment's offset 0
         self._next_cue = 0
@@ -299,6 +301,7 @@ class SessionEngine:
             self.rate_wpm,
             self.coaching,
             frozenset(self._easier),
+            self._welcome_seconds,
         )
         if [(s.kind, s.step_index, s.side) for s in new.segments] != [
             (s.kind, s.step_index, s.side) for s in self._segments

@@ -106,7 +106,10 @@ def plan_at_rate(routine: Routine, locale: Locale, rate_wpm: int) -> Timeline:
 
 
 def plan_options(
-    routine: Routine, coaching: Coaching, easier_steps: frozenset[int] = frozenset()
+    routine: Routine,
+    coaching: Coaching,
+    easier_steps: frozenset[int] = frozenset(),
+    welcome_seconds: float | None = None,
 ) -> PlanOptions:
     """The plan options `coaching` asks for: verbosity, pain questions, notes and closing line."""
     notes = notes_by_exercise(coaching.pain_notes)
@@ -122,6 +125,7 @@ def plan_options(
         ask_about=ask,
         progression_note=coaching.progression.reason_key if shorter else None,
         sessions_this_week=coaching.sessions_this_week,
+        welcome_seconds=welcome_seconds,
     )
 
 
@@ -131,14 +135,16 @@ def plan_session(
     rate_wpm: int,
     coaching: Coaching | None = None,
     easier_steps: frozenset[int] = frozenset(),
+    welcome_seconds: float | None = None,
 ) -> Timeline:
     """Plan today's session of `routine`: progression, verbosity and pain questions applied.
 
     The timeline's `routine` stays the one from the file; only the planned holds are scaled.
+    `welcome_seconds` fixes the length the welcome announces (a re-plan keeps the first's).
     """
     coaching = coaching or Coaching()
     planned = scaled_routine(routine, coaching.progression)
-    options = plan_options(routine, coaching, easier_steps)
+    options = plan_options(routine, coaching, easier_steps, welcome_seconds)
     timeline = build_timeline(
         planned, locale, lambda text: estimate_speech_seconds(text, rate_wpm), options
     )
