@@ -60,7 +60,8 @@ def _cmd_run(args: argparse.Namespace, config: Config) -> int:
 def _cmd_lint(args: argparse.Namespace, config: Config) -> int:
     from voiceguide.content.lint import run_lint
 
-    return run_lint(args.paths or None, config.routines_folder())
+    # The locale in force must have a translation of every routine (`--locale ko lint`).
+    return run_lint(args.paths or None, config.routines_folder(), frozenset([config.locale]))
 
 
 def _cmd_history(args: argparse.Namespace, config: Config) -> int:

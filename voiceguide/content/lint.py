@@ -15,6 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from voiceguide.content.lint_timing import timing_findings
+from voiceguide.content.lint_translations import (
+    library_translation_problems,
+    routine_translation_problems,
+)
 from voiceguide.content.loader import (
     Library,
     RoutineDocument,
@@ -330,7 +334,9 @@ class _Libraries:
         return self.cache[key]
 
 
-def _lint(paths: list[Path] | None, routines_dir: Path) -> tuple[list[Problem], list[str]]:
+def _lint(
+    paths: list[Path] | None, routines_dir: Path, required: frozenset[str] = frozenset()
+) -> tuple[list[Problem], list[str]]:
     targets = _targets(paths, routines_dir)
     libraries = _Libraries(routines_dir)
     # Every routine in routines_dir takes part in the duplicate-name check, linted or not.
@@ -359,6 +365,13 @@ def _lint(paths: list[Path] | None, routines_dir: Path) -> tuple[list[Problem], 
     problems: list[Problem] = []
     for resolved in targets.routines:
         problems += _routine_problems(docs[resolved], matcher, locale)
+        if docs[resolved].routine is not None:
+            # Each locale's words against its own commands and timing (lint_translations.py).
+            library = libraries.for_routine(resolved)
+            found = routine_translation_problems(
+                docs[resolved], library, set(required), _echo_problems
+            )
+            problems += found
     problems += _name_problems([d for d in docs.values() if d.routine], target_names)
     folder_problems = _FolderProblems()
     for resolved, name in targets.libraries.items():
@@ -366,6 +379,10 @@ def _lint(paths: list[Path] | None, routines_dir: Path) -> tuple[list[Problem], 
         if resolved in pulled_in:
             found = [p for p in found if _exercise_key(p.field) in pulled_in[resolved]]
         problems += found
+    for folder in {Path(name).parent for name in targets.libraries.values()}:
+        english = load_library(folder.parent)[0]
+        keys = set(english.exercises) | set(english.broken)
+        problems += library_translation_problems(folder, keys, _echo_problems)
     for resolved, name in targets.locales.items():
         problems += _locale_problems(resolved, name)
     return sorted(set(problems), key=lambda p: p.sort_key), targets.all_shown()
@@ -377,9 +394,14 @@ def _exercise_key(field: str) -> str | None:
     return match.group(1) if match else None
 
 
-def lint_paths(paths: list[Path] | None, routines_dir: Path) -> list[Problem]:
-    """Problems in the given files or folders (None: all routines, the library and locales)."""
-    return _lint(paths, routines_dir)[0]
+def lint_paths(
+    paths: list[Path] | None, routines_dir: Path, required: frozenset[str] = frozenset()
+) -> list[Problem]:
+    """Problems in the given files or folders (None: all routines, the library and locales).
+
+    Every translation that exists is checked; one missing is a problem for `required` locales.
+    """
+    return _lint(paths, routines_dir, required)[0]
 
 
 def _relative(problem: Problem) -> Problem:
@@ -393,9 +415,11 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def run_lint(paths: list[Path] | None, routines_dir: Path) -> int:
+def run_lint(
+    paths: list[Path] | None, routines_dir: Path, required: frozenset[str] = frozenset()
+) -> int:
     """Print each problem on its own line and a summary; return 1 if any problem was found."""
-    problems, files = _lint(paths, routines_dir)
+    problems, files = _lint(paths, routines_dir, required)
     for problem in problems:
         print(_relative(problem))
     if problems:
