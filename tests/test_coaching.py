@@ -196,6 +196,31 @@ def test_held_seconds_and_outcomes_for_every_side() -> None:
     assert driver.steps()[-1] == (1, None, "stopped")
 
 
+def test_stop_during_a_set_up_records_the_side_it_was_for() -> None:
+    driver = Driver()
+    driver.run_to("instruct", step=0)
+    driver.run_until(driver.now + 3)
+    driver.say("stop")
+    assert driver.steps() == [(0, "left", "stopped")]
+
+
+def test_pain_during_a_set_up_is_on_the_side_named_first() -> None:
+    driver = Driver()
+    driver.run_to("instruct", step=0)
+    driver.run_until(driver.now + 3)
+    pain = next(a for a in driver.say("pain") if isinstance(a, LogPain))
+    assert (pain.step_index, pain.side, pain.seconds_into_hold) == (0, "left", None)
+    assert driver.steps() == [(0, "left", "pain")]
+
+
+def test_pain_in_the_change_over_is_on_the_side_just_left() -> None:
+    driver = Driver()
+    driver.run_to("switch")
+    pain = next(a for a in driver.say("pain") if isinstance(a, LogPain))
+    assert pain.side == "left"
+    assert driver.steps() == [(0, "left", "done"), (0, "right", "stopped")]
+
+
 def test_pain_outside_the_steps_has_no_step_index() -> None:
     driver = Driver()
     driver.run_until(1.0)
@@ -223,7 +248,10 @@ def test_each_verbosity_level_and_brief_is_shorter() -> None:
         "easier",
     ]
     assert instruct_kinds(Verbosity.BRIEF) == ["name", "side", "setup", "safety"]
-    assert instruct_kinds(Verbosity.COUNTS) == ["name", "side"]
+    # Safety sentences (and the routine's intro) are kept at every level.
+    assert instruct_kinds(Verbosity.COUNTS) == ["name", "side", "safety"]
+    counts_intro = plan_session(ROUTINE, LOCALE, 160, Coaching(verbosity=Verbosity.COUNTS))
+    assert ROUTINE.intro is None or "intro" in {c.kind for c in counts_intro.segments[0].cues}
     totals = [plan_session(ROUTINE, LOCALE, 160, Coaching(verbosity=v)).total_seconds
               for v in Verbosity]  # fmt: skip
     assert totals == sorted(totals, reverse=True) and totals[0] > totals[1] > totals[2]

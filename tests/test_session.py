@@ -163,7 +163,7 @@ def test_stop_says_goodbye_and_finishes() -> None:
     actions = driver.say("stop")
     assert isinstance(actions[0], CancelSpeech)
     assert isinstance(actions[1], Speak) and "Thank you" in actions[1].text
-    assert actions[2] == Finish("stopped")
+    assert actions[-1] == Finish("stopped")
 
 
 def test_skip_goes_to_next_exercise_and_previous_comes_back() -> None:

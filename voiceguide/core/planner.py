@@ -104,8 +104,9 @@ class Planner:
             texts += [(sentence(s), "setup") for s in step.setup]
         elif level is Verbosity.BRIEF:
             texts += [(sentence(s), "setup") for s in step.setup[:1]]
-        if level is not Verbosity.COUNTS:
-            texts += [(sentence(s), "safety") for s in step.safety]
+        # Safety sentences are said at every level: a terse session may drop how to get into
+        # a stretch, never when to stop it.
+        texts += [(sentence(s), "safety") for s in step.safety]
         if step.easier and index in self.options.easier_steps:
             texts.append((easier_text(self.locale, step), "easier"))
         elif step.easier and level is Verbosity.GUIDED:
@@ -284,7 +285,7 @@ class Planner:
             "welcome", title=self.routine.title, duration=about(self.locale, body_seconds)
         )
         texts = [(welcome, "welcome")]
-        if self.routine.intro and self.options.verbosity is not Verbosity.COUNTS:
+        if self.routine.intro:  # it carries the routine's safety words, so every level says it
             texts.append((sentence(self.routine.intro), "intro"))
         if self.options.progression_note:
             texts.append((self.locale.prompt(self.options.progression_note), "progression"))

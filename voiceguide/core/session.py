@@ -143,7 +143,7 @@ class Session(SessionEngine):
         step = self._step_of(seg)
         exercise = seg.exercise or {"intro": "(introduction)", "outro": "(closing words)"}[seg.kind]
         into = self._work_seconds(seg, now) if seg.kind in WORK else None
-        log = LogPain(exercise, step, seg.side, into)
+        log = LogPain(exercise, step, self._side_at(seg), into)
         sides = self._current_side_log(now, "pain")
         self.state = State.SAFETY_STOPPED
         return [
@@ -163,12 +163,6 @@ class Session(SessionEngine):
             *sides,
             Finish(Ending.STOPPED),
         ]
-
-    def _current_side_log(self, now: float, outcome: str) -> list[Action]:
-        seg = self.segment
-        if seg.kind not in WORK:
-            return []
-        return [self._log_side(seg, outcome, self._work_seconds(seg, now))]
 
     # ---- pause -----------------------------------------------------------------------------
     def _on_pause(self, now: float) -> list[Action]:

@@ -256,6 +256,30 @@ class SessionEngine:
     def _log_side(self, seg: Segment, outcome: str, held: float) -> LogStep:
         return LogStep(seg.exercise, seg.step_index, seg.side, outcome, held)
 
+    def _current_side_log(self, now: float, outcome: str) -> list[Action]:
+        seg = self.segment
+        if seg.kind in WORK:
+            return [self._log_side(seg, outcome, self._work_seconds(seg, now))]
+        step = self._step_of(seg)
+        if step is None or seg.kind not in ("instruct", "switch"):
+            return []
+        # Ended while getting into a side (its set-up, or the change-over to the second side):
+        # that side is recorded too, with nothing held. In the change-over the pain, if any,
+        # belongs to the side just left, so the side to come counts as stopped.
+        sides = step_sides(self.timeline.routine.steps[step])
+        side = sides[0] if seg.kind == "instruct" else sides[-1]
+        how = outcome if seg.kind == "instruct" else "stopped"
+        return [LogStep(seg.exercise, step, side, how, 0.0)]
+
+    def _side_at(self, seg: Segment) -> str | None:
+        """The side the user is on: named before the set-up, and the one just left in a switch."""
+        if seg.kind not in ("instruct", "switch"):
+            return seg.side
+        step = self._step_of(seg)
+        if step is None:
+            return None
+        return step_sides(self.timeline.routine.steps[step])[0]
+
     def _sides_from_here(self, now: float, outcome: str) -> list[Action]:
         """A LogStep with `outcome` for this step's side in progress and each side to come."""
         seg = self.segment
