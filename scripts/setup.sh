@@ -2,7 +2,7 @@
 # Set up a fresh Debian/Raspberry Pi OS machine to run voiceguide: the system packages it needs,
 # then a virtual environment in .venv with voiceguide (no test or training tools: scripts/test.sh
 # adds those). Safe to run again. With arguments, also installs those extra apt packages and
-# pip extras: `setup.sh --apt "flite sox" --extras test,train` (what scripts/test.sh does).
+# pip extras: `setup.sh --apt "flite sox" --extras test,train,plot` (what scripts/test.sh does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -142,7 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_verbosity(p)
     p.set_defaults(func=_cmd_run)
 
-    p = sub.add_parser("lint", help="check routine files (all of routines/ by default)")
+    p = sub.add_parser(
+        "lint", help="check routine files (default: routines_dir, else the built-in ones)"
+    )
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH")
     p.set_defaults(func=_cmd_lint)
 

@@ -81,7 +81,9 @@ def add_subcommands(subparsers: Any) -> None:
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument(
-            "--manifest", type=Path, help="model manifest to use (default: the one shipped in the package)"
+            "--manifest",
+            type=Path,
+            help="model manifest to use (default: the one shipped in the package)",
         )
 
     p = sub.add_parser("list", help="show the known models and which are installed")
