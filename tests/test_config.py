@@ -53,7 +53,8 @@ def error_of(path: Path | None = None, overrides: dict[str, object] | None = Non
 def test_defaults_without_any_file(isolated: Path) -> None:
     config = load_config()
     assert config == Config()
-    assert config.locale == "en" and config.voice == "en-us" and config.engine == "pocketsphinx"
+    assert config.locale == "en" and config.voice is None and config.engine == "pocketsphinx"
+    assert config.voice_settings().voice == "en-us"  # the en locale file's voice
     assert (config.rate_wpm, config.pitch, config.volume) == (160, 50, 0.8)
     assert config.history_db is None and config.routines_dir is None
     assert config.cache_dir == isolated / "xdg-cache" / "voiceguide"
@@ -71,7 +72,7 @@ def test_empty_file_gives_defaults(isolated: Path, text: str) -> None:
 
 def test_empty_value_keeps_the_default(isolated: Path) -> None:
     config = load_config(write(isolated / "c.yaml", "voice:\nhistory_db: ~\n"))
-    assert config.voice == "en-us" and config.history_db is None
+    assert config.voice is None and config.history_db is None
 
 
 def test_every_key_from_a_file(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,7 +13,7 @@ import platformdirs
 import yaml
 
 from voiceguide.content.loader import default_routines_dir
-from voiceguide.content.locales import available_locales
+from voiceguide.content.locales import available_locales, load_locale
 from voiceguide.content.yaml_positions import parse_yaml_file
 from voiceguide.core.coaching import Verbosity
 from voiceguide.errors import UserError
@@ -42,7 +42,7 @@ class Config:
     history_db: Path | None = None
     cache_dir: Path = field(default_factory=_default_cache_dir)
     models_dir: Path | None = None
-    voice: str = "en-us"
+    voice: str | None = None  # None: the locale file's `voice:` (ko for Korean), else en-us
     rate_wpm: int = 160
     pitch: int = 50
     volume: float = 0.8
@@ -64,7 +64,8 @@ class Config:
     # ---- the typed settings each edge takes (edges never see the whole Config) --------------
     def voice_settings(self) -> VoiceSettings:
         """How phrases are spoken."""
-        return VoiceSettings(voice=self.voice, rate_wpm=self.rate_wpm, pitch=self.pitch)
+        voice = self.voice or load_locale(self.locale).voice or "en-us"
+        return VoiceSettings(voice=voice, rate_wpm=self.rate_wpm, pitch=self.pitch)
 
     def speaker_settings(self) -> SpeakerSettings:
         """Speech output: voice, phrase cache folder and output device."""

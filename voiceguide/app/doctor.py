@@ -163,15 +163,42 @@ def check_engine(config: Config) -> list[Check]:
     try:
         open_listener(config.listen_settings(), locale, locale.commands)
     except UserError as exc:
-        fix = {
-            "vosk": "install a model: voiceguide models install NAME",
-            "neural": "reinstall voiceguide (its head ships in the package; the front end in the "
-            "pyopen-wakeword and ai-edge-litert wheels), or set engine: pocketsphinx",
-        }.get(config.engine, "reinstall: pip install --force-reinstall pocketsphinx")
-        return [Check("speech engine", False, str(exc), fix)]
+        return [Check("speech engine", False, str(exc), _engine_fix(config))]
     took = time.monotonic() - started
     return [Check("speech engine", True,
                   f"{config.engine} loaded in {took:.1f} s; every command word is known")]  # fmt: skip
+
+
+def _vosk_model_for(language: str) -> str:
+    from voiceguide.speech_in.models.manifest import load_manifest
+
+    try:
+        entries = load_manifest().for_language(language)
+    except UserError:
+        entries = []
+    return entries[0].name if entries else "NAME"
+
+
+def _engine_fix(config: Config) -> str:
+    """The fix for an engine that failed, for this engine and locale pair."""
+    language = config.locale
+    model = _vosk_model_for(language)
+    install = f"voiceguide models install {model}"
+    if config.engine in ("pocketsphinx", "neural") and language != "en":
+        # Reinstalling cannot help: these engines have no model for the language at all.
+        which = "pocketsphinx has" if config.engine == "pocketsphinx" else "the neural engine has"
+        return (
+            f"{which} no '{language}' model: set engine: vosk and use the {language} Vosk model "
+            f"({install})"
+        )
+    if config.engine == "vosk":
+        return f"install the {language} model: {install} (or set vosk_model to its folder)"
+    if config.engine == "neural":
+        return (
+            "reinstall voiceguide (its head ships in the package; the front end in the "
+            "pyopen-wakeword and ai-edge-litert wheels), or set engine: pocketsphinx"
+        )
+    return "reinstall: pip install --force-reinstall pocketsphinx"
 
 
 def check_echo(config: Config) -> list[Check]:
@@ -195,7 +222,7 @@ def check_routines(config: Config) -> list[Check]:
     from voiceguide.content.lint import lint_paths
 
     folder = config.routines_folder()
-    problems = lint_paths(None, folder)
+    problems = lint_paths(None, folder, frozenset([config.locale]))
     if problems:
         return [Check("routines", False, f"{len(problems)} problem(s), first: {problems[0]}",
                       "run voiceguide lint and fix what it lists")]  # fmt: skip

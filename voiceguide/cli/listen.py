@@ -68,7 +68,8 @@ def cmd_recognize(args: argparse.Namespace, config: Config) -> int:
         from voiceguide.content.catalog import load_good_routines
         from voiceguide.core.idle import IdleMode
 
-        commands = IdleMode(load_good_routines(config.routines_folder(), config.locale), locale).command_table()
+        routines = load_good_routines(config.routines_folder(), language)
+        commands = IdleMode(routines, locale).command_table()
     played = _reference(args)
     listener = open_listener(config.listen_settings(), locale, commands)
     bad = 0
