@@ -1,7 +1,8 @@
 """Session history: a small SQLite file recording sessions and pain reports.
 
-The tables and their migrations are in store.history_schema, the records read back in
-store.history_records, and the `voiceguide history` table in store.history_report.
+The tables and their migrations are in store.history_schema, the queries in
+store.history_reads (their records in store.history_records), and the `voiceguide history`
+table in store.history_report.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Self
 
@@ -29,7 +30,7 @@ from voiceguide.store.history_files import (
     remove_lock,
     unheld_locks,
 )
-from voiceguide.store.history_records import PainRecord, SessionRecord, StepRecord
+from voiceguide.store.history_reads import HistoryReads, iso_utc
 from voiceguide.store.history_report import format_history  # noqa: F401 - cli.main's import
 from voiceguide.store.history_schema import (
     STEP_OUTCOMES,
@@ -59,16 +60,6 @@ def default_history_path(config_value: Path | None) -> Path:
 
 
 # ---- helpers -------------------------------------------------------------------------------
-def _iso(when: datetime | None) -> str:
-    # Naive datetimes are taken as local time (Python's astimezone convention), then stored in UTC.
-    moment = datetime.now(UTC) if when is None else when.astimezone(UTC)
-    return moment.isoformat(timespec="milliseconds")
-
-
-def _parse(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
 def _boot_id() -> str | None:
     try:
         return _BOOT_ID_PATH.read_text(encoding="ascii").strip() or None
@@ -109,7 +100,7 @@ def _reason(exc: BaseException) -> str:
 
 
 # ---- the store -----------------------------------------------------------------------------
-class History:
+class History(HistoryReads):
     """Append-only session log; writes never raise, so a full disk cannot stop a routine."""
 
     def __init__(
@@ -400,7 +391,7 @@ class History:
             "the session start",
             "INSERT INTO sessions (routine_id, routine_title, started_at, pid, boot_id)"
             " VALUES (?, ?, ?, ?, ?)",
-            (routine_id, routine_title, _iso(started_at), os.getpid(), _boot_id()),
+            (routine_id, routine_title, iso_utc(started_at), os.getpid(), _boot_id()),
             before_commit=lock,
         )
         if session_id is None:
@@ -429,7 +420,7 @@ class History:
             "INSERT INTO pain_events"
             " (session_id, at, exercise, step_index, side, seconds_into_hold)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            (session_id, _iso(at), exercise, step_index, side, held),
+            (session_id, iso_utc(at), exercise, step_index, side, held),
         )
 
     def log_step(
@@ -452,7 +443,7 @@ class History:
             "INSERT INTO step_records"
             " (session_id, at, exercise, step_index, side, outcome, held_seconds)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (session_id, _iso(at), exercise, step_index, side, outcome, float(held_seconds)),
+            (session_id, iso_utc(at), exercise, step_index, side, outcome, float(held_seconds)),
         )
 
     def end_session(
@@ -466,7 +457,7 @@ class History:
         saved = self._write(
             "the session end",
             "UPDATE sessions SET ended_at = ?, how = ? WHERE id = ?",
-            (_iso(ended_at), how, session_id),
+            (iso_utc(ended_at), how, session_id),
         )
         if saved is not None:  # unsaved, the session stays open: its lock tells it from a live one
             self._session_locks.release(session_id)
@@ -481,95 +472,9 @@ class History:
             except sqlite3.Error as exc:
                 raise UserError(f"history database {self.path} is not readable: {exc}") from None
 
-    def recent_sessions(self, limit: int = 20) -> list[SessionRecord]:
-        """The latest `limit` sessions, newest first."""
-        # A process plays one session at a time, so an open session followed by a later one
-        # from the same process was cut short (its end could not be written).
-        rows = self._read(
-            "SELECT id, routine_id, routine_title, started_at, ended_at, how, pid, boot_id,"
-            " EXISTS (SELECT 1 FROM sessions AS later WHERE later.pid = s.pid"
-            "   AND later.boot_id IS s.boot_id AND later.id > s.id)"
-            " FROM sessions AS s ORDER BY started_at DESC, id DESC LIMIT ?",
-            (limit,),
-        )
-        records = []
-        for sid, routine_id, title, started, ended, how, pid, boot_id, superseded in rows:
-            if how is None:
-                alive = not superseded and _lock_or_pid_alive(self.path, sid, pid, boot_id)
-                how = "running" if alive else "interrupted"
-            records.append(
-                SessionRecord(
-                    id=sid,
-                    routine_id=routine_id,
-                    routine_title=title,
-                    started_at=_parse(started),
-                    ended_at=_parse(ended) if ended else None,
-                    how=how,
-                )
-            )
-        return records
+    def _alive(self, session_id: int, pid: int | None, boot_id: str | None) -> bool:
+        return _lock_or_pid_alive(self.path, session_id, pid, boot_id)
 
-    def pain_events(
-        self, session_id: int | None = None, since: datetime | None = None
-    ) -> list[PainRecord]:
-        """Pain reports in time order, for one session or for all, optionally from `since` on."""
-        sql = (
-            "SELECT id, session_id, at, exercise, step_index, side, seconds_into_hold,"
-            " seconds_into_step FROM pain_events WHERE 1"
-        )
-        params: tuple[object, ...] = ()
-        if session_id is not None:
-            sql += " AND session_id = ?"
-            params += (session_id,)
-        if since is not None:
-            sql += " AND at >= ?"  # ISO UTC text with fixed width sorts as time does
-            params += (_iso(since),)
-        rows = self._read(sql + " ORDER BY at, id", params)
-        return [
-            PainRecord(
-                id=pid,
-                session_id=sid,
-                at=_parse(at),
-                exercise=exercise,
-                step_index=step,
-                side=side,
-                seconds_into_hold=held,
-                seconds_into_step=secs,
-            )
-            for pid, sid, at, exercise, step, side, held, secs in rows
-        ]
-
-    def step_records(self, session_id: int | None = None) -> list[StepRecord]:
-        """Per-side step records in the order they were written, for one session or for all."""
-        sql = (
-            "SELECT id, session_id, at, exercise, step_index, side, outcome, held_seconds"
-            " FROM step_records"
-        )
-        params: tuple[object, ...] = ()
-        if session_id is not None:
-            sql += " WHERE session_id = ?"
-            params = (session_id,)
-        rows = self._read(sql + " ORDER BY id", params)
-        return [
-            StepRecord(
-                id=rid,
-                session_id=sid,
-                at=_parse(at),
-                exercise=exercise,
-                step_index=step,
-                side=side,
-                outcome=outcome,
-                held_seconds=held,
-            )
-            for rid, sid, at, exercise, step, side, outcome, held in rows
-        ]
-
-    def session_times(self) -> list[tuple[datetime, datetime | None, str | None]]:
-        """(started_at, ended_at, how) of every session, oldest first; how is None while open."""
-        rows = self._read("SELECT started_at, ended_at, how FROM sessions ORDER BY started_at, id")
-        return [(_parse(s), _parse(e) if e else None, how) for s, e, how in rows]
-
-    # -- lifetime -----------------------------------------------------------------------------
     def close(self) -> None:
         """Close the database; later writes are dropped."""
         with self._lock:
