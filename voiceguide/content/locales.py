@@ -40,6 +40,13 @@ def load_locale(language: str = "en") -> Locale:
     missing = [c.value for c in Command if c.value not in data["commands"]]
     if missing:
         raise UserError(f"locale '{language}' lacks phrases for: {', '.join(missing)}")
+    phrases = {p for v in data["commands"].values() for p in v}
+    typed_only = frozenset(str(p) for p in data.get("typed_only", ()) or ())
+    if typed_only - phrases:
+        raise UserError(
+            f"voiceguide/locales/{language}.yaml: typed_only names phrases that are not commands: "
+            + ", ".join(sorted(typed_only - phrases))
+        )
     return Locale(
         language=data["language"],
         commands={k: tuple(v) for k, v in data["commands"].items()},
@@ -51,6 +58,7 @@ def load_locale(language: str = "en") -> Locale:
         numbers=tuple(data["numbers"]),
         asr_fillers=tuple(str(w) for w in data.get("asr_fillers", ()) or ()),
         counting=tuple(str(w) for w in data.get("counting", ()) or ()),
+        typed_only=typed_only,
         voice=str(data.get("voice") or ""),
         pain_negation={
             str(k): tuple(str(w) for w in v or ())

@@ -25,6 +25,9 @@ class Locale:
     # a Korean coach counts "하나, 둘, 셋" but reads seconds as "삼십 초". Empty: use `numbers`.
     counting: tuple[str, ...] = ()
     voice: str = ""  # the espeak-ng voice this language is spoken in by default
+    # Command phrases obeyed when typed but not listened for: too short for a speech engine
+    # to tell from ordinary talk (measured in docs/benchmarks.md).
+    typed_only: frozenset[str] = frozenset()
 
     def prompt(self, key: str, **values: object) -> str:
         """Return prompt `key` with its {placeholders} filled in."""

@@ -73,6 +73,16 @@ def engine_for(
     return create_engine(settings.engine, locale, grammar_for(commands), model_path)
 
 
+def spoken_commands(
+    locale: Locale, commands: Mapping[str, Sequence[str]]
+) -> dict[str, tuple[str, ...]]:
+    """`commands` without the locale's typed-only phrases: what a speech engine listens for."""
+    return {
+        command: tuple(p for p in phrases if p not in locale.typed_only)
+        for command, phrases in commands.items()
+    }
+
+
 def open_listener(
     settings: ListenSettings,
     locale: Locale,
@@ -90,6 +100,7 @@ def open_listener(
     whether the echo canceller has heard the box lately without having converged yet
     (speech_in.echo_path).
     """
+    commands = spoken_commands(locale, commands)
     engine = engine_for(settings, locale, commands)
     if rejection is None:
         rejection = _rejection_for(settings, engine)
