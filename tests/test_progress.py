@@ -77,7 +77,11 @@ def test_summary_of_a_seeded_history(tmp_path: Path) -> None:
     assert [w.sessions for w in progress.weeks] == [1, 2, 2, 3, 3]
     assert [w.pain_reports for w in progress.weeks] == [1, 1, 0, 0, 1]
     assert sum(w.minutes for w in progress.weeks) == sum(10 + n % 3 for n in range(11))
-    assert progress.pain_by_exercise == (("Knee to chest", 2),)  # the introduction is no exercise
+    # A report during the introduction is listed under it, so the totals agree with the weeks.
+    assert progress.pain_by_exercise == (("Knee to chest", 2), ("introduction", 1))
+    assert sum(n for _, n in progress.pain_by_exercise) == sum(
+        w.pain_reports for w in progress.weeks
+    )
     assert use.completed_sessions == 9
     assert use.days_since_first == pytest.approx(27 + 10 / 24)
 

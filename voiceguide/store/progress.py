@@ -121,8 +121,9 @@ def progress_summary(
     since = datetime.combine(first_monday, datetime.min.time()).astimezone()
     for event in history.pain_events(since=since):
         pains[week_start(_local(event.at).date())] += 1
-        if event.step_index is not None:
-            by_exercise[event.exercise] += 1
+        # A report outside the exercises still counts, under where it happened, so this list
+        # never says "no pain reports" beside a week that has one.
+        by_exercise[event.exercise.strip("()") if event.step_index is None else event.exercise] += 1
     mondays = [first_monday + timedelta(weeks=i) for i in range(weeks)]
     return Progress(
         today=today,
