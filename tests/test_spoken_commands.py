@@ -11,12 +11,12 @@ LOCALE = load_locale("en")
 
 def test_short_pain_phrases_are_typed_only() -> None:
     spoken = spoken_commands(LOCALE, LOCALE.commands)
-    for phrase in ("ow", "hurts", "in pain"):
+    for phrase in ("ow", "hurt", "in pain"):
         assert phrase in LOCALE.commands["pain"]
         assert phrase not in spoken["pain"]
         assert PhraseMatcher(LOCALE).match(phrase) is not None  # typed, it is still pain
     # The longer natural forms stay in what the engine listens for.
-    assert {"my back hurts", "i'm in pain", "it hurts"} <= set(spoken["pain"])
+    assert {"hurts", "my back hurts", "i'm in pain", "it hurts"} <= set(spoken["pain"])
     assert spoken["stop"] == LOCALE.commands["stop"]
 
 
