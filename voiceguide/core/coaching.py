@@ -33,9 +33,10 @@ PROGRESSION_NOTE = "progression_note"  # the locale prompt that says why holds a
 class Verbosity(StrEnum):
     """How much the box says about each exercise."""
 
+    # Every level keeps the routine's intro and each step's safety sentences.
     GUIDED = "guided"  # name, every set-up and safety sentence, the easier option
     BRIEF = "brief"  # name, the first set-up sentence, counts
-    COUNTS = "counts"  # name and counts only
+    COUNTS = "counts"  # name and counts
 
     def more(self) -> Verbosity | None:
         """One level more detailed, or None at the most detailed."""
