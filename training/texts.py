@@ -132,7 +132,9 @@ def locale_commands() -> dict[str, list[str]]:
 
 def command_phrases() -> list[tuple[str, str]]:
     """(command, phrase) for every locale phrase and every variant."""
-    items = [(c, p) for c, ps in locale_commands().items() for p in ps]
+    # Only the head's classes: commands added to the locale since the last full training (the
+    # coach's easier, other side, ...) wait for the next one, with CLASSES extended then.
+    items = [(c, p) for c, ps in locale_commands().items() for p in ps if c in CLASSES]
     items += [(c, p) for c, ps in VARIANTS.items() for p in ps if (c, p) not in items]
     return items
 

@@ -9,14 +9,18 @@ so the listener's rejection passes its results through (`NEURAL_THRESHOLDS`).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from functools import cache
 
+from voiceguide.core.commands import Command
 from voiceguide.errors import UserError
 from voiceguide.speech_in.engine import Hypothesis
 from voiceguide.speech_in.engines.neural.head import Head, load_head
 from voiceguide.speech_in.engines.neural.spotter import Detection, Spotter
 from voiceguide.speech_in.rejection import Thresholds
+
+log = logging.getLogger("voiceguide.neural")
 
 SAMPLE_RATE_HZ = 16000
 # The spotter's own per-utterance thresholds (tuned on validation voices, MODEL_CARD.md) are
@@ -38,8 +42,15 @@ def head_classes() -> frozenset[str]:
 
 
 def spots(commands: Mapping[str, Sequence[str]]) -> bool:
-    """True if every command of `commands` is one the trained head knows."""
-    return set(commands) <= head_classes()
+    """True for a session's command table (session commands only, pain among them).
+
+    The head hears the commands it was trained on; a session command added since the last
+    training (the coach's easier, other side, ...) is not heard by voice with this engine until
+    the head is trained again (the NeuralEngine logs which). Idle mode's table ("start
+    <routine>") is not a session table and goes to the grammar engine.
+    """
+    session = {c.value for c in Command}
+    return Command.PAIN.value in commands and set(commands) <= session
 
 
 class NeuralEngine:
@@ -56,6 +67,11 @@ class NeuralEngine:
                 "or use --engine pocketsphinx",
                 2,
             ) from None
+        unknown = sorted(set(commands) - head_classes())
+        if unknown:
+            log.info(
+                "the neural head was not trained on: %s (not heard by voice)", ", ".join(unknown)
+            )
         # The text each command is reported as: its first phrase, which the matcher maps back.
         self._text = {command: phrases[0] for command, phrases in commands.items() if phrases}
 
