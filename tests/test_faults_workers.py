@@ -283,20 +283,25 @@ def test_hung_synth_worker_is_killed_by_the_watchdog_and_replaced(
 def _warm_cache(tmp_path: Path) -> tuple[list[Path], list[Path]]:
     """Render quick-reset's phrases as a run would; returns (first spoken files, all files)."""
     from voiceguide.app.config import Config
+    from voiceguide.app.plans import coaching_for
     from voiceguide.content.loader import default_routines_dir, find_routine, load_routines
     from voiceguide.content.locales import load_locale
     from voiceguide.core.speech_texts import session_texts
-    from voiceguide.core.timeline import build_timeline, estimate_speech_seconds
+    from voiceguide.core.timeline import plan_session
     from voiceguide.speech_out.phrase_cache import PhraseCache
     from voiceguide.speech_out.synth import Synthesizer
 
     locale = load_locale("en")
     routine = find_routine("quick-reset", load_routines(default_routines_dir())[0])
-    settings = Config(rate_wpm=RATE_WPM).voice_settings()
+    config = Config(rate_wpm=RATE_WPM)
+    settings = config.voice_settings()
+    # Coached as a first session is (starting slowly): the run's first cues are these.
+    coaching = coaching_for(config, routine, None)
     with Synthesizer() as synth:
         cache = PhraseCache(tmp_path / "cache" / "phrases", synth)
-        cache.prepare(session_texts([routine], locale, RATE_WPM), settings, progress=False)
-        plan = build_timeline(routine, locale, lambda t: estimate_speech_seconds(t, RATE_WPM))
+        texts = session_texts([routine], locale, RATE_WPM, coaching)
+        cache.prepare(texts, settings, progress=False)
+        plan = plan_session(routine, locale, RATE_WPM, coaching)
         first = [cache.path_for(cue.text, settings) for cue in plan.cues()[:3]]
     return first, sorted(cache.directory.glob("*.wav"))
 
@@ -307,13 +312,13 @@ def test_damaged_phrase_cache_entries_are_rendered_again_and_played(
     from voiceguide.speech_out.phrase_cache import is_intact
 
     first, everything = _warm_cache(tmp_path)
-    welcome, intro, pelvic = first
+    welcome, intro, progression = first
     welcome.write_bytes(welcome.read_bytes()[: len(welcome.read_bytes()) // 2])  # cut short
     data = bytearray(intro.read_bytes())
     middle = len(data) // 2
     data[middle : middle + 64] = bytes(b ^ 0xFF for b in data[middle : middle + 64])  # bit rot
     intro.write_bytes(bytes(data))
-    pelvic.write_bytes(b"")  # a file created, then the power went
+    progression.write_bytes(b"")  # a file created, then the power went
     untouched = {p: p.stat().st_mtime_ns for p in everything if p not in first}
 
     speaker = audio_room.record_speaker()
