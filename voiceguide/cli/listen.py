@@ -117,8 +117,10 @@ def cmd_listen(args: argparse.Namespace, config: Config) -> int:
     locale = load_locale(config.locale)
     events: queue.SimpleQueue[object] = queue.SimpleQueue()
     mic = MicInput(config.listen_settings(), locale, events.put, locale.commands, show_levels=True)
-    print(f"listening on {device.name}; say a command (Ctrl-C to end)", file=sys.stderr)
     try:
+        # Inside the try: a Ctrl-C right after this line must still close the microphone,
+        # or its audio thread would keep the process alive.
+        print(f"listening on {device.name}; say a command (Ctrl-C to end)", file=sys.stderr)
         while True:
             try:
                 event = events.get(timeout=0.5)
