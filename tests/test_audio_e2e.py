@@ -64,11 +64,17 @@ class Lines:
 
 
 def write_config(tmp_path: Path, extra: str = "") -> None:
-    """tmp_path/config.yaml: speaker and microphone in the room, a private phrase cache."""
+    """tmp_path/config.yaml: speaker and microphone in the room, a private phrase cache.
+
+    Start-slowly is off: these tests are about the audio path, and a first session's extra
+    intro line would only add seconds of real time to every one (tests/test_coaching.py and
+    tests/test_console_e2e.py cover progression).
+    """
     (tmp_path / "config.yaml").write_text(
         f"output_device: {alsa_device('box_speaker')}\n"
         f"input_device: {alsa_device('room.monitor')}\n"
-        f"cache_dir: {tmp_path / 'cache'}\n" + extra
+        f"cache_dir: {tmp_path / 'cache'}\n"
+        "progression: false\n" + extra
     )
 
 

@@ -9,6 +9,7 @@ spoken command is obeyed and nothing the box says is taken for one.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import threading
@@ -22,7 +23,16 @@ import pytest
 from tests.support.audio_room import AudioRoom
 from tests.test_audio_e2e import Lines, finish, say_wav, start_run, type_command
 
-pytestmark = [pytest.mark.audio, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.audio,
+    pytest.mark.slow,
+    # Expected to fail until issue 10 is fixed (see the xfail below), so it cannot fail CI; it
+    # costs 85 s of real time, so it runs only when asked: VOICEGUIDE_ROOM_ECHO=1 pytest ...
+    pytest.mark.skipif(
+        not os.environ.get("VOICEGUIDE_ROOM_ECHO"),
+        reason="the room echo test (issue 10) runs with VOICEGUIDE_ROOM_ECHO=1",
+    ),
+]
 
 ECHO_DB = -6.0  # the speaker heard in the room 6 dB below what it plays: a box on the floor
 ECHO_LATENCY_MS = 60  # and late, by the sound server's buffers and the air

@@ -293,9 +293,9 @@ def _warm_cache(tmp_path: Path) -> tuple[list[Path], list[Path]]:
 
     locale = load_locale("en")
     routine = find_routine("quick-reset", load_routines(default_routines_dir())[0])
-    config = Config(rate_wpm=RATE_WPM)
+    config = Config(rate_wpm=RATE_WPM, progression=False)  # as write_config sets it
     settings = config.voice_settings()
-    # Coached as a first session is (starting slowly): the run's first cues are these.
+    # Coached as the run's session is: its first cues are these.
     coaching = coaching_for(config, routine, None)
     with Synthesizer() as synth:
         cache = PhraseCache(tmp_path / "cache" / "phrases", synth)
@@ -312,13 +312,13 @@ def test_damaged_phrase_cache_entries_are_rendered_again_and_played(
     from voiceguide.speech_out.phrase_cache import is_intact
 
     first, everything = _warm_cache(tmp_path)
-    welcome, intro, progression = first
+    welcome, intro, pelvic = first
     welcome.write_bytes(welcome.read_bytes()[: len(welcome.read_bytes()) // 2])  # cut short
     data = bytearray(intro.read_bytes())
     middle = len(data) // 2
     data[middle : middle + 64] = bytes(b ^ 0xFF for b in data[middle : middle + 64])  # bit rot
     intro.write_bytes(bytes(data))
-    progression.write_bytes(b"")  # a file created, then the power went
+    pelvic.write_bytes(b"")  # a file created, then the power went
     untouched = {p: p.stat().st_mtime_ns for p in everything if p not in first}
 
     speaker = audio_room.record_speaker()

@@ -74,24 +74,23 @@ def test_serve_in_korean_starts_pauses_and_stops_on_pain_by_voice(
         lines.wait_for("say: 준비됐습니다.", timeout=10)
         time.sleep(1.5)
         say_until(audio_room, lines, starts, "say: 코브라 흐름, 시작합니다.", START_TRIES)
-        lines.wait_for("say: 아기 자세.", timeout=90)
+        # Paused during the welcome: a session command is heard from the first words on.
+        lines.wait_for("say: 코브라 흐름.", timeout=30)
         say_until(audio_room, lines, [pause], "say: 일시정지했습니다.", 3)
         time.sleep(4.0)  # let the prompt finish before the user speaks again
         say_until(audio_room, lines, [pain], "say: 지금 운동을 끝내겠습니다.", 3)
         lines.wait_for("session of yoga-flow ended: pain", timeout=60)
+        # The record is written when the session ends; read it while serve is still saying the
+        # advice (stopping serve on SIGTERM is tested in tests/test_serve.py).
+        from voiceguide.store.history import History
+
+        with History(tmp_path / "history.db", read_only=True) as history:
+            latest = history.recent_sessions(1)[0]
+    finally:
         proc.send_signal(signal.SIGTERM)
         try:
-            # Serve lets the pain advice finish before it stops (about 40 s said in Korean).
-            proc.wait(timeout=90)
+            proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
-            time.sleep(0.5)
-            raise AssertionError("serve did not stop on SIGTERM:\n" + "\n".join(lines.seen[-25:]))
-    finally:
-        if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 0, "\n".join(lines.seen[-20:])
-    from voiceguide.store.history import History
-
-    with History(tmp_path / "history.db", read_only=True) as history:
-        latest = history.recent_sessions(1)[0]
+            proc.wait()
     assert latest.routine_id == "yoga-flow" and latest.how == "pain"
