@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import queue
 import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -135,9 +137,17 @@ def cmd_listen(args: argparse.Namespace, config: Config) -> int:
                 )
             sys.stdout.flush()
     except KeyboardInterrupt:
-        return 130
+        pass
     finally:
-        mic.close()
+        # Bounded: CI saw a Ctrl-C left waiting while the sound server closed the stream.
+        closer = threading.Thread(target=mic.close, name="voiceguide-mic-close", daemon=True)
+        closer.start()
+        closer.join(timeout=5)
+    # Only Ctrl-C gets here (the loop never ends by itself). listen holds nothing to save, so a
+    # close still stuck in the audio library, or in its exit handler, must not keep it waiting.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(130)
 
 
 def add_subcommands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
