@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import subprocess
 import sys
 import tempfile
+import threading
 import wave
 from dataclasses import dataclass
 from pathlib import Path
@@ -194,7 +196,8 @@ def synthesize(voice: Voice, text: str, cache: Path) -> np.ndarray:
     except (subprocess.CalledProcessError, EOFError, wave.Error, ValueError, RuntimeError):
         audio = np.zeros(0, np.float32)  # a voice that cannot say this text: skipped
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npy")
+    # One temporary name per thread: the same clip may be asked for twice at once.
+    tmp = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp.npy")
     np.save(tmp, audio.astype(np.float32))
     tmp.replace(path)
     return audio
