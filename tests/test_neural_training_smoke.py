@@ -19,10 +19,10 @@ def test_smoke_training_builds_a_loadable_head(tmp_path):
 
     assert main(["--smoke", "--seed", "1", "--out", str(tmp_path)]) == 0
     head = load_head(tmp_path / "head.npz")
-    assert head.classes[0] == "none" and len(head.classes) == 15
+    assert head.classes[0] == "none" and len(head.classes) == 21
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["numpy_torch_max_diff"] < 1e-4
     import numpy as np
 
     p = predict(head, np.zeros((1, *head.input_shape), np.float32))
-    assert p.shape == (1, 15)
+    assert p.shape == (1, 21)
