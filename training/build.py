@@ -122,11 +122,14 @@ def main(argv: list[str] | None = None) -> int:
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
     log(f"build seed={args.seed} smoke={args.smoke} config={dataclasses.asdict(cfg)}")
-    paths = build_scenes(cfg, args.seed, out / "scenes", log)
+    # Scenes are cached per data make-up (config, seed, classes, phrases): a changed locale or
+    # config embeds afresh instead of reusing shards whose truth no longer fits.
+    scene_dir = out / f"scenes-{data_key(cfg, args.seed)}"
+    paths = build_scenes(cfg, args.seed, scene_dir, log)
     scenes = load_scenes(paths)
-    val_voices = set((out / "scenes" / "val_voices.txt").read_text().split("\n"))
+    val_voices = set((scene_dir / "val_voices.txt").read_text().split("\n"))
     is_val = np.isin(scenes["voice"], list(val_voices))
-    is_bg = scenes["kind"] == "bg"
+    is_bg = np.isin(scenes["kind"], ["bg", "own"])  # no talker: one scene in 8 is validation
     val_mask = is_val | (is_bg & (np.arange(len(is_bg)) % 8 == 3))
     train_mask = ~val_mask
     model = train(scenes, train_mask, len(CLASSES), args.seed, epochs, log, val_mask)
@@ -154,6 +157,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if diff < 1e-4 else 1
 
 
+def data_key(cfg: Config, seed: int) -> str:
+    """A short fingerprint of what the scenes are made of."""
+    from training.texts import command_phrases
+
+    what = json.dumps([dataclasses.asdict(cfg), seed, CLASSES, command_phrases()])
+    return hashlib.sha1(what.encode()).hexdigest()[:10]
+
+
 def data_summary(scenes: dict, train_mask: np.ndarray, val_mask: np.ndarray) -> dict:
     """Scenes and audio hours per class, for the model card."""
     out = {}
@@ -164,7 +175,7 @@ def data_summary(scenes: dict, train_mask: np.ndarray, val_mask: np.ndarray) -> 
             hours = float((scenes["lengths"][m] * 0.08 + 0.7).sum() / 3600)
             per[cname] = {"scenes": int(m.sum()), "hours": round(hours, 3)}
         out[name] = {"per_class": per, "voices": len(set(scenes["voice"][mask]) - {""}),
-                     "kinds": {k: int((mask & (scenes["kind"] == k)).sum()) for k in ("pos", "neg", "bg")}}  # fmt: skip
+                     "kinds": {k: int((mask & (scenes["kind"] == k)).sum()) for k in ("pos", "neg", "bg", "own")}}  # fmt: skip
     return out
 
 

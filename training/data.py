@@ -19,7 +19,7 @@ import numpy as np
 from bench.corpus import at_level
 from training import augment
 from training.texts import CLASSES, box_texts, command_phrases, negative_texts
-from training.voices import Voice, synthesize, voice_pool
+from training.voices import Voice, synthesize, virtual_speakers, voice_pool
 
 RATE_HZ = 16000
 BOX_VOICES = (Voice("espeak-ng", "en-us", 1.0, 50), Voice("espeak-ng", "en-gb", 1.0, 50))
@@ -38,6 +38,9 @@ class Config:
     workers: int = 2
     small_pool: bool = False  # one voice per non-espeak program
     box_limit: int = 0  # 0 = every box text
+    virtual_per_voice: int = 2  # virtual speakers (pitch/formant + tempo) made from each voice
+    virtual_phrases: int = 25  # command phrases each virtual speaker says
+    own_scenes: int = 500  # the box's own speech after the echo canceller, alone
 
 
 SMOKE = Config(
@@ -49,7 +52,11 @@ SMOKE = Config(
     small_pool=True,
     box_limit=30,
     pos_scenes_per_clip=1,
+    virtual_per_voice=1,
+    virtual_phrases=5,
+    own_scenes=8,
 )
+ECHO_WARMUP_SECONDS = 3.0  # the box talks this long before a scene: a converged canceller
 
 _BANK: dict = {}
 
@@ -65,20 +72,31 @@ def _synth_all(jobs: list[tuple[Voice, str]], cache: Path, workers: int) -> list
     return [found[id(j)] for j in jobs]
 
 
+def speakers(cfg: Config, rng: np.random.Generator) -> tuple[list[Voice], set[str]]:
+    """All training speakers (synthesized voices, then virtual ones) and the validation names.
+
+    Validation is held out by base voice (one in 8): a validation voice's virtual speakers are
+    validation too, so no perturbed copy of a validation voice is ever trained on.
+    """
+    bases = voice_pool(rng, cfg.n_espeak, cfg.small_pool)
+    val_bases = {v.name for i, v in enumerate(bases) if i % 8 == 3}
+    voices = bases + virtual_speakers(rng, bases, cfg.virtual_per_voice)
+    return voices, {v.name for v in voices if v.base.name in val_bases}
+
+
 def build_bank(cfg: Config, seed: int, cache: Path, log=print) -> dict:
     """All clips: commands by every voice, non-commands, babble sources and the box's speech."""
     rng = np.random.default_rng(seed)
-    voices = voice_pool(rng, cfg.n_espeak, cfg.small_pool)
-    val_voices = {v.name for i, v in enumerate(voices) if i % 8 == 3}  # held out for tuning
+    voices, val_voices = speakers(cfg, rng)
+    bases = [v for v in voices if v.base == v]
     phrases = command_phrases()
     jobs: list[tuple[Voice, str]] = []
     meta: list[tuple[int, str, str]] = []
     for v in voices:
         chosen = phrases
-        if cfg.phrases_per_voice:
-            idx = rng.choice(
-                len(phrases), size=min(cfg.phrases_per_voice, len(phrases)), replace=False
-            )
+        count = cfg.phrases_per_voice if v.base == v else cfg.virtual_phrases
+        if count:
+            idx = rng.choice(len(phrases), size=min(count, len(phrases)), replace=False)
             chosen = [phrases[int(i)] for i in idx]
         for cmd, text in chosen:
             jobs.append((v, text))
@@ -98,7 +116,8 @@ def build_bank(cfg: Config, seed: int, cache: Path, log=print) -> dict:
     box_jobs = [(bv, t) for bv in BOX_VOICES for t in box]
     t0 = time.time()
     log(f"synthesizing {len(jobs)} command clips, {len(neg_jobs)} non-command clips, "
-        f"{len(box_jobs)} box clips with {len(voices)} voices")  # fmt: skip
+        f"{len(box_jobs)} box clips with {len(voices)} voices ({len(bases)} synthesized, "
+        f"{len(voices) - len(bases)} virtual)")  # fmt: skip
     pos_audio = _synth_all(jobs, cache, cfg.workers)
     neg_audio = _synth_all(neg_jobs, cache, cfg.workers)
     box_audio = _synth_all(box_jobs, cache, cfg.workers)
@@ -118,32 +137,41 @@ def build_bank(cfg: Config, seed: int, cache: Path, log=print) -> dict:
 
 
 def _background(
-    n: int, speech_dbfs: float, rng: np.random.Generator, bank: dict
-) -> tuple[np.ndarray, str]:
-    roll = rng.random()
+    n: int, speech_dbfs: float, rng: np.random.Generator, bank: dict, force: str | None = None
+) -> tuple[np.ndarray, str, np.ndarray | None]:
+    """(background, kind, reference): with the box talking ("echo", "aec") the background is
+    its echo and the reference what it played; "aec" scenes carry ECHO_WARMUP_SECONDS of it
+    in front, for the product's echo canceller to converge on before the scene starts."""
+    roll = rng.random() if force is None else 1.0
     if roll < 0.15:
-        return np.zeros(n, np.float32), "clean"
-    if roll < 0.45:
+        return np.zeros(n, np.float32), "clean", None
+    if roll < 0.42:
         kind = ("white", "pink", "brown")[int(rng.integers(3))]
         snr = rng.uniform(-3, 25)
-        return augment.NOISES[kind](n, rng) * 10 ** ((speech_dbfs - snr) / 20), kind
-    if roll < 0.85:
+        return augment.NOISES[kind](n, rng) * 10 ** ((speech_dbfs - snr) / 20), kind, None
+    if roll < 0.80:
         snr = rng.uniform(-5, 20)
         noise = augment.babble(bank["babble"], n, rng, int(rng.integers(2, 8)))
-        return noise * 10 ** ((speech_dbfs - snr) / 20), "babble"
+        return noise * 10 ** ((speech_dbfs - snr) / 20), "babble", None
+    kind = "echo" if roll < 0.88 else "aec"
+    warm = int(ECHO_WARMUP_SECONDS * RATE_HZ) if kind == "aec" else 0
     parts, total = [], 0
-    while total < n:
+    while total < n + warm:
         clip = bank["box"][int(rng.integers(len(bank["box"])))]
         gap = np.zeros(int(rng.uniform(0.2, 0.9) * RATE_HZ), np.float32)
         parts += [clip / (augment.active_rms(clip) + 1e-9), gap]
         total += len(clip) + len(gap)
     track = np.concatenate(parts)
-    off = int(rng.integers(0, max(1, len(track) - n)))
-    track = augment.reverb(
-        track[off : off + n], bank["rooms"][int(rng.integers(len(bank["rooms"])))]
-    )
+    off = int(rng.integers(0, max(1, len(track) - n - warm)))
+    played = track[off : off + n + warm]
+    # Speaker to mic: the sound server's and the USB mic's latency, then a simulated room.
+    delay = np.zeros(int(rng.uniform(0.005, 0.12) * RATE_HZ), np.float32)
+    echo = np.concatenate([delay, played])[: len(played)]
+    echo = augment.reverb(echo, bank["rooms"][int(rng.integers(len(bank["rooms"])))])
     level = speech_dbfs - rng.uniform(-6, 15)  # echo from +6 dB over the talker to 15 dB under
-    return track * 10 ** (level / 20), "echo"
+    gain = 10 ** (level / 20)
+    played_gain = 10 ** (rng.uniform(-20, -10) / 20)  # what the box played, at its own level
+    return echo * gain, kind, (played * played_gain if kind == "aec" else None)
 
 
 def _prepare(
@@ -158,11 +186,11 @@ def _prepare(
 
 def make_scene(kind: str, index: int, seed: int, bank: dict) -> tuple[np.ndarray, tuple]:
     """Audio of one scene and its truth (class, cmd start, cmd end, follow start, voice)."""
-    rng = np.random.default_rng([seed, index, {"pos": 1, "neg": 2, "bg": 3}[kind]])
+    rng = np.random.default_rng([seed, index, {"pos": 1, "neg": 2, "bg": 3, "own": 4}[kind]])
     room = bank["rooms"][int(rng.integers(len(bank["rooms"])))] if rng.random() < 0.5 else None
     level = -23 + rng.uniform(-7, 6)
     lead = rng.uniform(1.3, 2.2)
-    if kind == "bg":
+    if kind in ("bg", "own"):
         n = int(rng.uniform(3, 5) * RATE_HZ)
         fg = np.zeros(n, np.float32)
         truth = (0, 0.0, 0.0, np.inf, "")
@@ -194,8 +222,11 @@ def make_scene(kind: str, index: int, seed: int, bank: dict) -> tuple[np.ndarray
             fg[f0 : f0 + len(piece)] += piece
             follow = f0 / RATE_HZ
         truth = (cls, start / RATE_HZ, (start + len(clip)) / RATE_HZ, follow, voice)
-    noise, _ = _background(len(fg), level, rng, bank)
-    mic = fg + noise
+    noise, _, reference = _background(
+        len(fg), level, rng, bank, force="aec" if kind == "own" else None
+    )
+    warm = len(noise) - len(fg)
+    mic = np.concatenate([np.zeros(warm, np.float32), fg]) + noise
     if rng.random() < 0.2:  # a second, quieter stationary noise
         mic += augment.pink_noise(len(mic), rng) * 10 ** ((level - rng.uniform(20, 35)) / 20)
     if rng.random() < 0.4:
@@ -204,7 +235,10 @@ def make_scene(kind: str, index: int, seed: int, bank: dict) -> tuple[np.ndarray
     if rng.random() < 0.1:  # an overdriven input
         gain = rng.uniform(1.5, 4) / (np.abs(mic).max() + 1e-9)
         mic = np.clip(mic * gain, -1, 1) * rng.uniform(0.3, 0.9)
-    return np.clip(mic, -1, 1).astype(np.float32), truth
+    mic = np.clip(mic, -1, 1).astype(np.float32)
+    if reference is not None:  # the product's echo canceller, as the box runs it, in front
+        mic = augment.after_echo_canceller(mic, reference)[warm:]
+    return mic, truth
 
 
 def _work(task: tuple[str, list[int], int, str]) -> str:
@@ -235,7 +269,8 @@ def build_scenes(cfg: Config, seed: int, out: Path, log=print) -> list[Path]:
     tasks = []
     n_pos, n_neg = len(bank["pos"]), len(bank["neg"])
     specs = [("pos", list(range(n_pos)), 0), ("neg", list(range(n_neg)), 0),
-             ("bg", list(range(cfg.background_scenes)), 0)]  # fmt: skip
+             ("bg", list(range(cfg.background_scenes)), 0),
+             ("own", list(range(cfg.own_scenes)), 0)]  # fmt: skip
     specs += [("pos", list(range(n_pos)), r) for r in range(1, cfg.pos_scenes_per_clip)]
     for kind, idx, r in specs:
         for k in range(0, len(idx), 150):
@@ -244,7 +279,7 @@ def build_scenes(cfg: Config, seed: int, out: Path, log=print) -> list[Path]:
                 tasks.append((kind, idx[k : k + 150], seed + 1000 * r, str(path)))
     t0 = time.time()
     log(f"embedding {len(tasks)} shards ({n_pos} command, {n_neg} non-command, "
-        f"{cfg.background_scenes} background scenes)")  # fmt: skip
+        f"{cfg.background_scenes} background, {cfg.own_scenes} own-speech scenes)")  # fmt: skip
     if tasks:
         with mp.get_context("fork").Pool(cfg.workers) as pool:
             for k, _ in enumerate(pool.imap_unordered(_work, tasks)):

@@ -6,6 +6,7 @@ bench/corpus.py's TEST_SPEAKERS (flite slt and those exact espeak-ng voice+varia
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import os
@@ -43,15 +44,26 @@ class Voice:
     pitch: int = 50  # espeak pitch 0..99
     noise: float = 0.667  # piper noise_scale
     noise_w: float = 0.8  # piper noise_w_scale
+    # A virtual speaker: the base voice's speech with pitch and formants moved together by this
+    # many cents (sox pitch: a resample with the tempo kept), then its tempo scaled by `tempo`.
+    shift_cents: int = 0
+    tempo: float = 1.0
 
     @property
     def name(self) -> str:
         """Short label."""
         if self.program == "espeak-ng":
-            return f"espeak:{self.voice}:{int(160 * self.rate)}:{self.pitch}"
-        if self.program == "piper":
-            return f"piper:{self.voice}:{self.rate:.2f}:{self.noise:.2f}"
-        return f"{self.program}:{self.voice}:{self.rate:.2f}"
+            label = f"espeak:{self.voice}:{int(160 * self.rate)}:{self.pitch}"
+        elif self.program == "piper":
+            label = f"piper:{self.voice}:{self.rate:.2f}:{self.noise:.2f}"
+        else:
+            label = f"{self.program}:{self.voice}:{self.rate:.2f}"
+        return label if self.base == self else f"{label}~{self.shift_cents:+d}c:{self.tempo:.2f}t"
+
+    @property
+    def base(self) -> Voice:
+        """The synthesized voice a virtual speaker is made from (itself for a real one)."""
+        return dataclasses.replace(self, shift_cents=0, tempo=1.0)
 
 
 def reserved_espeak() -> set[tuple[str, str]]:
@@ -111,6 +123,33 @@ def voice_pool(rng: np.random.Generator, n_espeak: int, small: bool = False) -> 
     for v in voices:
         assert (v.program, v.voice) not in RESERVED_PROGRAM_VOICES
     return voices
+
+
+def virtual_speakers(rng: np.random.Generator, bases: list[Voice], per_voice: int) -> list[Voice]:
+    """`per_voice` virtual speakers per base voice, each a fixed pitch/formant shift and tempo.
+
+    Shifts are 1.5-5 semitones up or down (a resample moves the formants with the pitch, like a
+    shorter or longer vocal tract); tempo 0.85-1.2. A speaker keeps its perturbation for every
+    clip, so it is one consistent new voice, not per-clip noise.
+    """
+    out = []
+    for base in bases:
+        for _ in range(per_voice):
+            cents = int(rng.uniform(150, 500)) * (1 if rng.random() < 0.5 else -1)
+            tempo = round(float(rng.uniform(0.85, 1.2)), 2)
+            out.append(dataclasses.replace(base, shift_cents=cents, tempo=tempo))
+    return out
+
+
+def perturb(audio: np.ndarray, voice: Voice) -> np.ndarray:
+    """A virtual speaker's change applied to its base voice's clip (sox pitch and tempo)."""
+    if not len(audio) or voice.base == voice:
+        return audio
+    cmd = ["sox", "-t", "f32", "-r", str(RATE_HZ), "-c", "1", "-", "-t", "f32", "-",
+           "pitch", str(voice.shift_cents), "tempo", "-s", f"{voice.tempo:.3f}"]  # fmt: skip
+    out = subprocess.run(cmd, input=audio.astype(np.float32).tobytes(), capture_output=True,
+                         check=True)  # fmt: skip
+    return np.frombuffer(out.stdout, np.float32).copy()
 
 
 def _read_wav(data: bytes) -> np.ndarray:
@@ -192,7 +231,10 @@ def synthesize(voice: Voice, text: str, cache: Path) -> np.ndarray:
     if path.is_file():
         return np.load(path)
     try:
-        audio = trim(_run(voice, text))
+        if voice.base == voice:
+            audio = trim(_run(voice, text))
+        else:
+            audio = trim(perturb(synthesize(voice.base, text, cache), voice))
     except (subprocess.CalledProcessError, EOFError, wave.Error, ValueError, RuntimeError):
         audio = np.zeros(0, np.float32)  # a voice that cannot say this text: skipped
     path.parent.mkdir(parents=True, exist_ok=True)
