@@ -6,11 +6,14 @@ import argparse
 import json
 import os
 import queue
+import signal
 import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, NoReturn
 
 import numpy as np
 
@@ -20,6 +23,9 @@ from voiceguide.cli.wav_files import BadRecording, read_wav_16k
 from voiceguide.content.locales import load_locale
 from voiceguide.errors import UserError
 from voiceguide.speech_in.settings import ENGINES
+
+if TYPE_CHECKING:
+    from voiceguide.speech_in.mic import MicInput
 
 
 def _mono(channels: list[bytes]) -> bytes:
@@ -113,6 +119,10 @@ def cmd_listen(args: argparse.Namespace, config: Config) -> int:
     from voiceguide.core.actions import CommandHeard, InputLost
     from voiceguide.speech_in.mic import MicInput
 
+    # Python turns SIGINT into KeyboardInterrupt only when SIGINT was at its default as the
+    # process started; one started with it ignored (from a script's background job, nohup, a
+    # CI runner) would never end on Ctrl-C. serve and run install their own handlers alike.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     # A session waits for a lost microphone to come back; this set-up tool says what is wrong
     # instead, starting with a device that is not there at all.
     device = choose_input_device(config.listen_settings().input_device)
@@ -139,14 +149,27 @@ def cmd_listen(args: argparse.Namespace, config: Config) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        # Bounded: CI saw a Ctrl-C left waiting while the sound server closed the stream.
-        closer = threading.Thread(target=mic.close, name="voiceguide-mic-close", daemon=True)
+        # A second Ctrl-C while the microphone closes ends listen at once.
+        signal.signal(signal.SIGINT, _end_at_once)
+        # Bounded: CI saw a Ctrl-C left waiting while the sound server closed the stream. The
+        # flush is in there too: a pipe nobody reads (the level meter on stderr) cannot hold it.
+        closer = threading.Thread(
+            target=_close_and_flush, args=(mic,), name="voiceguide-mic-close", daemon=True
+        )
         closer.start()
         closer.join(timeout=5)
     # Only Ctrl-C gets here (the loop never ends by itself). listen holds nothing to save, so a
     # close still stuck in the audio library, or in its exit handler, must not keep it waiting.
+    os._exit(130)
+
+
+def _close_and_flush(mic: MicInput) -> None:
+    mic.close()
     sys.stdout.flush()
     sys.stderr.flush()
+
+
+def _end_at_once(signum: int, frame: FrameType | None) -> NoReturn:
     os._exit(130)
 
 
