@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
@@ -46,7 +48,7 @@ def test_pain_is_never_muted_and_stop_only_while_the_box_says_it() -> None:
     assert not guard.blocks(match("it hurts"))
     assert guard.blocks(match("stop"))  # the help answer names it (core.commands)
     assert not EchoGuard(lambda: LOCALE.prompt("paused")).blocks(match("stop"))
-    unsettled = EchoGuard(lambda: LOCALE.prompt("paused"), echo_unsettled=lambda _: True)
+    unsettled = EchoGuard(lambda: LOCALE.prompt("paused"), _Echo(lambda _: True))
     assert not unsettled.blocks(match("stop")) and not unsettled.blocks(match("it hurts"))
 
 
@@ -119,6 +121,18 @@ def test_the_reference_buffer_lines_up_played_blocks_with_capture_time() -> None
     assert not buffer.take(50.0, 160).any()  # before anything was played: silence
 
 
+class _Echo:
+    """An echo stage that answers as told (the real one is tested in test_double_talk.py)."""
+
+    def __init__(
+        self,
+        unsettled: Callable[[float], bool],
+        second_look: Callable[[float, float], bool | None] = lambda _s, _e: None,
+    ) -> None:
+        self.unsettled = unsettled
+        self.second_look = second_look
+
+
 def test_until_the_canceller_converges_only_safety_commands_pass_over_the_box() -> None:
     asked: list[float] = []
 
@@ -126,9 +140,32 @@ def test_until_the_canceller_converges_only_safety_commands_pass_over_the_box() 
         asked.append(words_ago)
         return words_ago > 2.0  # the words were said before the filter had converged
 
-    guard = EchoGuard(lambda: None, unsettled)
+    guard = EchoGuard(lambda: None, _Echo(unsettled))  # the second look cannot tell
     assert guard.blocks(match("resume"), words_ago=3.0)  # even with the box silent by now
     assert not guard.blocks(match("resume"), words_ago=0.5)
-    assert not guard.blocks(match("it hurts"), words_ago=3.0)  # safety is never muted
+    assert not guard.blocks(match("it hurts"), words_ago=3.0)  # safety is not muted on words
     assert not guard.blocks(match("stop"), words_ago=3.0)
-    assert asked == [3.0, 0.5]
+    assert asked == [3.0, 0.5, 3.0, 3.0]
+
+
+def test_the_second_look_decides_before_convergence_and_drops_the_box_alone_after() -> None:
+    looked: list[tuple[float, float]] = []
+
+    def second_look(start_ago: float, end_ago: float) -> bool | None:
+        looked.append((start_ago, end_ago))
+        return start_ago > 2.0  # older words: the box alone; newer: someone over it
+
+    guard = EchoGuard(lambda: None, _Echo(lambda _: True, second_look))
+    assert guard.blocks(match("it hurts"), words_ago=3.0, end_ago=2.5)
+    assert not guard.blocks(match("it hurts"), words_ago=1.0, end_ago=0.5)
+    assert not guard.blocks(match("stop"), words_ago=1.0, end_ago=0.5)
+    assert guard.blocks(match("resume"), words_ago=3.0, end_ago=2.5)
+    assert not guard.blocks(match("resume"), words_ago=1.0, end_ago=0.5)  # a person said it
+    assert looked == [(3.0, 2.5), (1.0, 0.5), (1.0, 0.5), (3.0, 2.5), (1.0, 0.5)]
+    settled = EchoGuard(lambda: None, _Echo(lambda _: False, second_look))
+    assert not settled.blocks(match("it hurts"), words_ago=3.0, end_ago=2.5)
+    assert len(looked) == 5  # once converged, safety commands are not delayed by a look
+    assert settled.blocks(match("resume"), words_ago=3.0, end_ago=2.5)  # the box alone
+    assert not settled.blocks(match("skip"), words_ago=1.0, end_ago=0.5)  # a person
+    never = EchoGuard(lambda: None, _Echo(lambda _: False))  # the look cannot tell
+    assert not never.blocks(match("resume"), words_ago=3.0, end_ago=2.5)

@@ -3,16 +3,21 @@
 Prompts such as "Paused. Say resume when you are ready." must name commands, and echo
 cancellation is never perfect, so a command whose every word occurs in the phrase being
 played is taken for the box's own voice. And until the echo canceller has lined up what
-the speaker plays with what the microphone hears (the first second or so of the box talking,
-each run), any non-safety command heard while the box talks is taken for its own voice too.
-Safety commands are never muted: a person saying "it hurts" over the box must always be
-heard. The one exemption (core.commands, STOP_NAMING_PROMPTS): a stop phrase whose every word
-the box is saying right now is its own voice, since only the help answer may say "stop".
+the speaker plays with what the microphone hears (the first seconds of the box talking, each
+run), a non-safety command heard while the box talks is taken for its own voice too, unless a
+second look at the audio (speech_in.double_talk) finds someone talking over the box.
+Safety commands are never muted on the words alone: a person saying "it hurts" over the box
+must always be heard. Two exemptions. A stop phrase whose every word the box is saying right
+now is its own voice, since only the help answer may say "stop" (core.commands,
+STOP_NAMING_PROMPTS). And a safety command heard before the canceller converged gets a second
+look at the audio (speech_in.double_talk): if the microphone held nothing but the box's echo
+over those words, it was the box's own voice.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 from voiceguide.core.commands import SAFETY_COMMANDS, Command
 from voiceguide.core.phrases import PhraseMatch, normalize
@@ -20,32 +25,60 @@ from voiceguide.core.phrases import PhraseMatch, normalize
 PlayingText = Callable[[], str | None]
 
 
+class EchoState(Protocol):
+    """What the echo stage in front can tell about a stretch of past audio
+    (speech_in.echo_path.EchoPath)."""
+
+    def unsettled(self, seconds_ago: float = 0.0) -> bool:
+        """True if the filter had not converged then, with the box talking."""
+        ...
+
+    def second_look(self, start_ago: float, end_ago: float) -> bool | None:
+        """True if the microphone held only the box's echo then, False if something else was
+        heard over it, None when it cannot tell."""
+        ...
+
+
 class EchoGuard:
     """Drops non-safety commands that could be the box hearing its own speech."""
 
-    def __init__(
-        self, playing_text: PlayingText, echo_unsettled: Callable[[float], bool] | None = None
-    ) -> None:
+    def __init__(self, playing_text: PlayingText, echo: EchoState | None = None) -> None:
         self._playing_text = playing_text
-        # Whether the echo canceller in front has heard the box lately without having
-        # converged yet (None: no canceller). The offline path sets it per recording, as each
-        # recording gets a fresh canceller.
-        self.echo_unsettled = echo_unsettled
+        # The echo canceller in front (None: none). The offline path sets it per recording,
+        # as each recording gets a fresh canceller.
+        self.echo = echo
         self.dropped = 0
 
-    def blocks(self, match: PhraseMatch, words_ago: float = 0.0) -> bool:
-        """True if `match` (whose words began `words_ago` seconds back) must be ignored
-        because the box is saying those words."""
+    def blocks(self, match: PhraseMatch, words_ago: float = 0.0, end_ago: float = 0.0) -> bool:
+        """True if `match` (whose words were said from `words_ago` to `end_ago` seconds back)
+        must be ignored because the box is saying those words."""
+        unsettled = self.echo is not None and self.echo.unsettled(words_ago)
         if match.command in SAFETY_COMMANDS:
-            # Pain never; stop only while the box itself is saying it (the help answer).
-            return match.command == Command.STOP and self._playing_says(match)
+            # Stop while the box itself is saying it (the help answer); pain and stop heard
+            # before convergence when a second look finds only the box's echo. Nothing else:
+            # after convergence they are not delayed by a look.
+            if match.command == Command.STOP and self._playing_says(match):
+                return True
+            return unsettled and self._box_alone(words_ago, end_ago, unsure=False)
         # Before the canceller has converged, the box's voice is barely reduced: words said
         # while it talked, or just after, may be its own (judged when they were said: the
-        # decision may come seconds later, once the utterance ends).
-        if self.echo_unsettled is not None and self.echo_unsettled(words_ago):
-            self.dropped += 1
+        # decision may come seconds later, once the utterance ends). They are obeyed only if
+        # the second look finds someone else talking over the box. After convergence the look
+        # still drops what it finds to be the box alone: a real room's canceller removes less
+        # than a simulated one (clock drift, the sound server's buffers).
+        if self._box_alone(words_ago, end_ago, unsure=unsettled):
             return True
         return self._playing_says(match)
+
+    def _box_alone(self, words_ago: float, end_ago: float, unsure: bool) -> bool:
+        """The second look's verdict (counted when it drops), `unsure` when it cannot tell."""
+        if self.echo is None:
+            return False
+        verdict = self.echo.second_look(words_ago, end_ago)
+        alone = unsure if verdict is None else verdict
+        if alone:
+            self.dropped += 1
+        return alone
 
     def _playing_says(self, match: PhraseMatch) -> bool:
         """True (and counted) if every word of `match` is in the phrase being played."""

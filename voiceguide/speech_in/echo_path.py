@@ -23,11 +23,12 @@ import logging
 import statistics
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from voiceguide.audio.pcm import PCM16, SPEECH_RATE_HZ, pcm16_to_float
+from voiceguide.speech_in.double_talk import removed_db_when_converged
 from voiceguide.speech_in.echo_cancel import EchoCanceller, ReferenceBuffer
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,14 @@ ACTIVE_LEVEL = 1e-4
 # own defaults. -60/-25 or -60/-40 dB cost 10 of 122 commands said over 0 dB echo and removed no
 # more echo (docs/benchmarks.md).
 ECHO_SUPPRESS_DB = -40
-ECHO_SUPPRESS_ACTIVE_DB = -15  # reference RMS (full scale 1) above which the box counts as talking
+ECHO_SUPPRESS_ACTIVE_DB = -15
+# A command heard before the filter converged is looked at again over the last few seconds
+# (speech_in.double_talk); removing this much of its span means the box was talking alone.
+RECHECK_SECONDS = 5.0
+# A person at the box's level left at most 6.7 dB behind on the train split, the box alone at
+# least 22 (bench/second_look.py); 15 dB keeps room for someone quieter than the box's echo.
+BOX_ALONE_DB = 15.0
+LOOK_AGAIN_SECONDS = 0.3  # words that grew by less than this since the last look keep its verdict
 
 
 @dataclass
@@ -69,6 +77,9 @@ class EchoStats:
     energy_in: float = 0.0  # mic energy while the canceller ran
     energy_out: float = 0.0  # the same after cancellation
     cpu_seconds: float = 0.0  # process time spent in this stage
+    # Each second look at a safety command heard before convergence: the words' span on this
+    # stage's clock (seconds of audio processed) and the dB a converged filter removed from it.
+    second_looks: list[tuple[float, float, float]] = field(default_factory=list)
 
     @property
     def removed_db(self) -> float:
@@ -106,10 +117,7 @@ class EchoPath:
     ) -> None:
         self.reference = reference
         self.sample_rate_hz = sample_rate_hz
-        self.canceller = canceller or EchoCanceller(
-            sample_rate_hz, frame_seconds=FRAME_SECONDS, filter_seconds=FILTER_SECONDS,
-            echo_suppress_db=ECHO_SUPPRESS_DB, echo_suppress_active_db=ECHO_SUPPRESS_ACTIVE_DB,
-        )  # fmt: skip
+        self.canceller = canceller or self._make_canceller()
         # A delay measured before (the same devices, an earlier session) lines the signals up
         # from the first word; it is re-estimated as soon as the box talks.
         self.stats = EchoStats(
@@ -133,6 +141,12 @@ class EchoPath:
         self._since_estimate = 0.0
         self._estimates: deque[float] = deque(maxlen=ESTIMATES_KEPT)
         self._converged_seconds = 0.0  # box speech cancelled since the delay was first measured
+        # The last RECHECK_SECONDS of raw microphone and reference (at capture time), for
+        # second_look.
+        self._recent: deque[tuple[np.ndarray, np.ndarray]] = deque()
+        self._recent_len = 0
+        self._recent_max = round(RECHECK_SECONDS * sample_rate_hz)
+        self._last_look: tuple[float, float, bool | None] | None = None  # (start, end, box alone)
 
     @property
     def lined_up(self) -> bool:
@@ -146,6 +160,63 @@ class EchoPath:
         then = self._processed - seconds_ago
         converged = self._converged_at is not None and then >= self._converged_at
         return not converged and then - self._last_sound_p <= RECENT_SECONDS
+
+    def second_look(self, start_ago: float, end_ago: float) -> bool | None:
+        """Was the microphone the box's echo alone from `start_ago` to `end_ago` seconds back?
+        Looked at again with a filter converged on the last seconds (for words heard before
+        this stage's own filter converged): True if so, False if something else was heard
+        over it, None when it cannot tell (no delay to line up, the words not kept)."""
+        if start_ago <= end_ago:
+            return None
+        start, end = self._processed - start_ago, self._processed - end_ago
+        if start - self._last_sound_p > RECENT_SECONDS:
+            return False  # the box had been silent for a while: not its voice
+        last = self._last_look
+        if (
+            last is not None
+            and abs(last[0] - start) < LOOK_AGAIN_SECONDS
+            and end < last[1] + LOOK_AGAIN_SECONDS
+        ):
+            return last[2]  # the same words, barely longer: partial results repeat them
+        started = time.process_time()
+        try:
+            alone = self._look_again(start_ago, end_ago)
+        finally:
+            self.stats.cpu_seconds += time.process_time() - started
+        self._last_look = (start, end, alone)
+        return alone
+
+    def _look_again(self, start_ago: float, end_ago: float) -> bool | None:
+        rate = self.sample_rate_hz
+        if self._recent_len < round(start_ago * rate) + round(FIRST_ESTIMATE_SECONDS * rate):
+            return None  # the words began before what is kept, or too little to learn from
+        mic = np.concatenate([m for m, _ in self._recent])
+        raw_ref = np.concatenate([r for _, r in self._recent])
+        span = (len(mic) - round(start_ago * rate), len(mic) - round(end_ago * rate))
+        if self.stats.delay_estimates:
+            delay = self.stats.delay_seconds
+        else:
+            found = gcc_phat_delay(mic.astype(np.float32), raw_ref.astype(np.float32),
+                                   round(MAX_DELAY_SECONDS * rate))  # fmt: skip
+            if found is None or found[1] < PEAK_RATIO:
+                return None
+            delay = found[0] / rate
+        shift = max(0, round((delay - ALIGN_MARGIN_SECONDS) * rate))
+        ref = np.concatenate([np.zeros(shift, PCM16), raw_ref[: len(raw_ref) - shift]])
+        heard = ref[span[0] : span[1]].astype(np.float64) / 32768.0
+        if not len(heard) or float(np.sqrt(np.mean(np.square(heard)))) <= ACTIVE_LEVEL:
+            return False  # the box was silent over those words: they were not its voice
+        removed = removed_db_when_converged(mic, ref, span, self._make_canceller)
+        now = self._processed
+        self.stats.second_looks.append((now - start_ago, now - end_ago, removed))
+        log.debug("second look at words heard before convergence: %.1f dB removed", removed)
+        return removed >= BOX_ALONE_DB
+
+    def _make_canceller(self) -> EchoCanceller:
+        return EchoCanceller(
+            self.sample_rate_hz, frame_seconds=FRAME_SECONDS, filter_seconds=FILTER_SECONDS,
+            echo_suppress_db=ECHO_SUPPRESS_DB, echo_suppress_active_db=ECHO_SUPPRESS_ACTIVE_DB,
+        )  # fmt: skip
 
     @property
     def delay_seconds(self) -> float:
@@ -212,7 +283,11 @@ class EchoPath:
         return out
 
     def _remember(self, mic: np.ndarray, raw_ref: np.ndarray, seconds: float) -> None:
-        """Keep the last second or so of both signals and re-estimate the delay now and then."""
+        """Keep the last seconds of both signals and re-estimate the delay now and then."""
+        self._recent.append((mic, raw_ref))
+        self._recent_len += len(mic)
+        while self._recent_len - len(self._recent[0][0]) >= self._recent_max:
+            self._recent_len -= len(self._recent.popleft()[0])
         self._mic_history.append(mic)
         self._ref_history.append(raw_ref)
         self._history_len += len(mic)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from voiceguide.core.locale import Locale
 from voiceguide.errors import UserError
-from voiceguide.speech_in.echo_guard import EchoGuard
+from voiceguide.speech_in.echo_guard import EchoGuard, EchoState
 from voiceguide.speech_in.engine import Engine, Hypothesis
 from voiceguide.speech_in.listener import Listener, grammar_for
 from voiceguide.speech_in.rejection import Rejection
@@ -91,20 +91,20 @@ def open_listener(
     playing_text: Callable[[], str | None] | None = None,
     rejection: Rejection | None = None,
     on_hypothesis: Callable[[Hypothesis], None] | None = None,
-    echo_unsettled: Callable[[float], bool] | None = None,
+    echo: EchoState | None = None,
 ) -> Listener:
     """Engine, rejection, echo guard and debouncing: everything between audio and a command.
 
     `playing_text` tells the echo guard what the box is saying right now; without it no
-    hypothesis is guarded (offline recordings of a person alone). `echo_unsettled` says
-    whether the echo canceller has heard the box lately without having converged yet
-    (speech_in.echo_path).
+    hypothesis is guarded (offline recordings of a person alone). `echo` is the echo stage in
+    front (speech_in.echo_path), which says whether its canceller had converged when words
+    were said and, before that, whether the microphone held only the box's voice.
     """
     commands = spoken_commands(locale, commands)
     engine = engine_for(settings, locale, commands)
     if rejection is None:
         rejection = _rejection_for(settings, engine)
-    guard = EchoGuard(playing_text, echo_unsettled) if playing_text is not None else None
+    guard = EchoGuard(playing_text, echo) if playing_text is not None else None
     return Listener(
         engine, locale, commands=commands, rejection=rejection, guard=guard,
         on_hypothesis=on_hypothesis,

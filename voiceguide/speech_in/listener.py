@@ -120,12 +120,15 @@ class Listener:
                 log.debug("ignored %r, %s at %.2f: not sure enough",
                           hyp.text, match.command, hyp.confidence)  # fmt: skip
             return None
+        # Repeats first: the guard's second look at a safety command costs real work, and
+        # a partial result repeats the same words many times while they are said.
+        if self._is_repeat(hyp, match):
+            return None
         words_ago = max(0.0, self.stream_seconds - hyp.start_seconds)
-        if self.guard is not None and self.guard.blocks(match, words_ago):
+        end_ago = max(0.0, self.stream_seconds - hyp.end_seconds)
+        if self.guard is not None and self.guard.blocks(match, words_ago, end_ago):
             log.debug("ignored %r, %s: the box is saying those words",
                       hyp.text, match.command)  # fmt: skip
-            return None
-        if self._is_repeat(hyp, match):
             return None
         heard = HeardCommand(
             match.command, match.phrase, hyp.text, hyp.start_seconds, hyp.end_seconds,

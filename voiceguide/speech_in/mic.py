@@ -92,7 +92,7 @@ class MicInput:
         echo = self.echo
         return open_listener(self.settings, self.locale, commands,
                              playing_text=self._playing_text, on_hypothesis=show,
-                             echo_unsettled=echo.unsettled if echo else None)  # fmt: skip
+                             echo=echo)  # fmt: skip
 
     @staticmethod
     def _print_hypothesis(hyp: Hypothesis) -> None:

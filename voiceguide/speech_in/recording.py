@@ -37,7 +37,7 @@ def listen_to_recording(
             reference = np.concatenate([reference, np.zeros(len(mic) - len(reference), PCM16)])
         echo, feeder = offline_echo_path(reference[: len(mic)])
         if listener.guard is not None:  # as live: no non-safety command until it has lined up
-            listener.guard.echo_unsettled = echo.unsettled
+            listener.guard.echo = echo
     heard: list[HeardCommand] = []
     try:
         for offset in range(0, len(mic), step):
@@ -54,5 +54,5 @@ def listen_to_recording(
         if echo is not None:
             echo.close()
             if listener.guard is not None:
-                listener.guard.echo_unsettled = None
+                listener.guard.echo = None
     return heard, (echo.stats if echo is not None else None)

@@ -1,0 +1,92 @@
+"""The second look at a safety command heard before the canceller converged: the box's echo
+alone is recognised as such, and a person talking over the box, even 6 dB under it, is not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from voiceguide.speech_in.echo_cancel import load_speexdsp
+from voiceguide.speech_in.echo_path import EchoPath, OfflineReference, offline_echo_path
+
+RATE = 16000
+pytestmark = pytest.mark.skipif(load_speexdsp() is None, reason="libspeexdsp1 is not installed")
+
+
+def _talk(seconds: float, seed: int) -> np.ndarray:
+    """Speech-like signal: bursts of coloured noise with pauses, as floats."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * RATE)
+    noise = np.convolve(rng.standard_normal(n), np.hanning(24), "same")
+    envelope = np.repeat(rng.random(n // 3200 + 1) > 0.3, 3200)[:n]
+    return noise * envelope * 0.08
+
+
+def _room(signal: np.ndarray, seed: int = 3) -> np.ndarray:
+    """The box heard through a small room: 4 ms away, a 0.15 s decaying tail, 5 dB quieter."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(0.15 * RATE)) / RATE
+    h = np.zeros(64 + len(t))
+    h[64] = 1.0
+    h[64 + 48 :] += rng.standard_normal(len(t) - 48) * np.exp(-6.9 * t[48:] / 0.15) * 0.2
+    h *= 10 ** (-5 / 20) / np.sqrt(np.sum(h**2))
+    return np.convolve(signal, h)[: len(signal)]
+
+
+def _to_int16(x: np.ndarray) -> np.ndarray:
+    return (np.clip(x, -1, 1) * 32767).astype(np.int16)
+
+
+def _feed(path: EchoPath, feeder: OfflineReference, mic: np.ndarray, seconds: float) -> None:
+    for offset in range(0, round(seconds * RATE), 480):
+        feeder.until(offset / RATE + 0.03)
+        path.process(mic[offset : offset + 480], offset / RATE)
+
+
+def _scene(person_db: float | None) -> tuple[EchoPath, np.ndarray]:
+    """The box talks from the start; a person (if any) talks from 1.0 to 1.8 s at `person_db`
+    relative to the box's echo. Returns the stage fed up to 2.0 s, before it has converged."""
+    box = _talk(4.0, seed=1)
+    echo = _room(box)
+    mic = echo + np.random.default_rng(5).standard_normal(len(box)) * 1e-4
+    if person_db is not None:
+        person = _talk(4.0, seed=9)
+        person[:RATE] = 0.0
+        person[int(1.8 * RATE) :] = 0.0
+        span = slice(RATE, int(1.8 * RATE))
+        gain = np.sqrt(np.mean(echo[span] ** 2) / max(np.mean(person[span] ** 2), 1e-12))
+        mic = mic + person * gain * 10 ** (person_db / 20)
+    path, feeder = offline_echo_path(_to_int16(box))
+    _feed(path, feeder, _to_int16(mic), 2.0)
+    return path, mic
+
+
+def test_the_box_alone_is_found_to_be_alone_before_convergence() -> None:
+    path, _ = _scene(None)
+    try:
+        assert path.unsettled(1.0)  # the words at 1.0 s came before the filter converged
+        assert path.second_look(1.0, 0.2) is True
+        assert path.stats.second_looks and path.stats.second_looks[-1][2] >= 12
+    finally:
+        path.close()
+
+
+@pytest.mark.parametrize("person_db", [0.0, -6.0])
+def test_a_person_talking_over_the_box_is_never_taken_for_it(person_db: float) -> None:
+    path, _ = _scene(person_db)
+    try:
+        assert path.unsettled(1.0)
+        assert path.second_look(1.0, 0.2) is False
+    finally:
+        path.close()
+
+
+def test_words_heard_while_the_box_is_silent_are_not_its_voice() -> None:
+    path, feeder = offline_echo_path(np.zeros(4 * RATE, np.int16))
+    try:
+        mic = _to_int16(_talk(4.0, seed=9))
+        _feed(path, feeder, mic, 2.0)
+        assert path.second_look(1.0, 0.2) is False  # the box has been silent: not its voice
+        assert not path.stats.second_looks  # and nothing was computed to say so
+    finally:
+        path.close()
