@@ -22,13 +22,13 @@ def _talk(seconds: float, seed: int) -> np.ndarray:
     return noise * envelope * 0.08
 
 
-def _room(signal: np.ndarray, seed: int = 3) -> np.ndarray:
+def _room(signal: np.ndarray, seed: int = 3, tail: float = 0.2) -> np.ndarray:
     """The box heard through a small room: 4 ms away, a 0.15 s decaying tail, 5 dB quieter."""
     rng = np.random.default_rng(seed)
     t = np.arange(int(0.15 * RATE)) / RATE
     h = np.zeros(64 + len(t))
     h[64] = 1.0
-    h[64 + 48 :] += rng.standard_normal(len(t) - 48) * np.exp(-6.9 * t[48:] / 0.15) * 0.2
+    h[64 + 48 :] += rng.standard_normal(len(t) - 48) * np.exp(-6.9 * t[48:] / 0.15) * tail
     h *= 10 ** (-5 / 20) / np.sqrt(np.sum(h**2))
     return np.convolve(signal, h)[: len(signal)]
 
@@ -90,3 +90,27 @@ def test_words_heard_while_the_box_is_silent_are_not_its_voice() -> None:
         assert not path.stats.second_looks  # and nothing was computed to say so
     finally:
         path.close()
+
+
+def _converged(mic: np.ndarray, box: np.ndarray) -> EchoPath:
+    """The stage after 14 s of the box talking (converged after about 3)."""
+    path, feeder = offline_echo_path(_to_int16(box))
+    _feed(path, feeder, _to_int16(mic), 14.0)
+    assert path.lined_up
+    return path
+
+
+def test_a_canceller_doing_its_job_is_not_looked_over_but_a_poor_one_is() -> None:
+    box = _talk(14.0, seed=1)
+    echo = _room(box, tail=0.05)  # little reverberation: the filter removes about 34 dB
+    good = _converged(echo, box)
+    # A speaker and a microphone on two clocks that drift 500 ppm apart: the adaptive filter
+    # keeps chasing the echo and removes only about 9 dB.
+    n = np.arange(len(box))
+    poor = _converged(np.interp(n * (1 + 500e-6), n, echo), box)
+    try:
+        assert not good.cancelling_poorly
+        assert poor.cancelling_poorly
+    finally:
+        good.close()
+        poor.close()

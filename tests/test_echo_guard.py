@@ -131,6 +131,7 @@ class _Echo:
     ) -> None:
         self.unsettled = unsettled
         self.second_look = second_look
+        self.cancelling_poorly = False
 
 
 def test_until_the_canceller_converges_only_safety_commands_pass_over_the_box() -> None:
@@ -167,5 +168,9 @@ def test_the_second_look_decides_before_convergence_and_drops_the_box_alone_afte
     assert len(looked) == 5  # once converged, safety commands are not delayed by a look
     assert settled.blocks(match("resume"), words_ago=3.0, end_ago=2.5)  # the box alone
     assert not settled.blocks(match("skip"), words_ago=1.0, end_ago=0.5)  # a person
+    poor = _Echo(lambda _: False, second_look)
+    poor.cancelling_poorly = True  # converged, but removing little: safety gets a look too
+    assert EchoGuard(lambda: None, poor).blocks(match("it hurts"), words_ago=3.0, end_ago=2.5)
+    assert not EchoGuard(lambda: None, poor).blocks(match("it hurts"), words_ago=1.0)
     never = EchoGuard(lambda: None, _Echo(lambda _: False))  # the look cannot tell
     assert not never.blocks(match("resume"), words_ago=3.0, end_ago=2.5)

@@ -33,6 +33,11 @@ class EchoState(Protocol):
         """True if the filter had not converged then, with the box talking."""
         ...
 
+    @property
+    def cancelling_poorly(self) -> bool:
+        """True if, converged, the canceller lately removes too little of the box's voice."""
+        ...
+
     def second_look(self, start_ago: float, end_ago: float) -> bool | None:
         """True if the microphone held only the box's echo then, False if something else was
         heard over it, None when it cannot tell."""
@@ -54,12 +59,14 @@ class EchoGuard:
         must be ignored because the box is saying those words."""
         unsettled = self.echo is not None and self.echo.unsettled(words_ago)
         if match.command in SAFETY_COMMANDS:
-            # Stop while the box itself is saying it (the help answer); pain and stop heard
-            # before convergence when a second look finds only the box's echo. Nothing else:
-            # after convergence they are not delayed by a look.
+            # Stop while the box itself is saying it (the help answer); pain and stop when a
+            # second look finds only the box's echo. They are looked at only while the
+            # canceller is not doing its job (before convergence, or removing little lately):
+            # where it is, the look's tenth of a second would only delay them.
             if match.command == Command.STOP and self._playing_says(match):
                 return True
-            return unsettled and self._box_alone(words_ago, end_ago, unsure=False)
+            look = unsettled or (self.echo is not None and self.echo.cancelling_poorly)
+            return look and self._box_alone(words_ago, end_ago, unsure=False)
         # Before the canceller has converged, the box's voice is barely reduced: words said
         # while it talked, or just after, may be its own (judged when they were said: the
         # decision may come seconds later, once the utterance ends). They are obeyed only if

@@ -63,6 +63,10 @@ RECHECK_SECONDS = 5.0
 # A person at the box's level left at most 6.7 dB behind on the train split, the box alone at
 # least 22 (bench/second_look.py); 15 dB keeps room for someone quieter than the box's echo.
 BOX_ALONE_DB = 15.0
+# Lately (the last 10 s of the box talking, in 30 ms blocks) removing less than this counts as
+# cancelling poorly: the simulated room gets about 22 dB, the PulseAudio room about 10.
+LATELY_BLOCKS = 333
+POOR_REMOVAL_DB = 15.0
 LOOK_AGAIN_SECONDS = 0.3  # words that grew by less than this since the last look keep its verdict
 
 
@@ -147,6 +151,8 @@ class EchoPath:
         self._recent_len = 0
         self._recent_max = round(RECHECK_SECONDS * sample_rate_hz)
         self._last_look: tuple[float, float, bool | None] | None = None  # (start, end, box alone)
+        # Energy in and out of the canceller over its last blocks with the box talking.
+        self._lately: deque[tuple[float, float]] = deque(maxlen=LATELY_BLOCKS)
 
     @property
     def lined_up(self) -> bool:
@@ -193,14 +199,16 @@ class EchoPath:
         mic = np.concatenate([m for m, _ in self._recent])
         raw_ref = np.concatenate([r for _, r in self._recent])
         span = (len(mic) - round(start_ago * rate), len(mic) - round(end_ago * rate))
-        if self.stats.delay_estimates:
+        # Its own estimate over the whole window (more signal than the tracker's 1.5 s); the
+        # tracked delay when the box said too little in it for a clear peak.
+        found = gcc_phat_delay(mic.astype(np.float32), raw_ref.astype(np.float32),
+                               round(MAX_DELAY_SECONDS * rate))  # fmt: skip
+        if found is not None and found[1] >= PEAK_RATIO:
+            delay = found[0] / rate
+        elif self.stats.delay_estimates:
             delay = self.stats.delay_seconds
         else:
-            found = gcc_phat_delay(mic.astype(np.float32), raw_ref.astype(np.float32),
-                                   round(MAX_DELAY_SECONDS * rate))  # fmt: skip
-            if found is None or found[1] < PEAK_RATIO:
-                return None
-            delay = found[0] / rate
+            return None
         shift = max(0, round((delay - ALIGN_MARGIN_SECONDS) * rate))
         ref = np.concatenate([np.zeros(shift, PCM16), raw_ref[: len(raw_ref) - shift]])
         heard = ref[span[0] : span[1]].astype(np.float64) / 32768.0
@@ -209,7 +217,8 @@ class EchoPath:
         removed = removed_db_when_converged(mic, ref, span, self._make_canceller)
         now = self._processed
         self.stats.second_looks.append((now - start_ago, now - end_ago, removed))
-        log.debug("second look at words heard before convergence: %.1f dB removed", removed)
+        log.debug("second look at %.1f-%.1f s ago (delay %.0f ms, %.1f s kept): %.1f dB removed",
+                  start_ago, end_ago, delay * 1000, len(mic) / rate, removed)  # fmt: skip
         return removed >= BOX_ALONE_DB
 
     def _make_canceller(self) -> EchoCanceller:
@@ -217,6 +226,19 @@ class EchoPath:
             self.sample_rate_hz, frame_seconds=FRAME_SECONDS, filter_seconds=FILTER_SECONDS,
             echo_suppress_db=ECHO_SUPPRESS_DB, echo_suppress_active_db=ECHO_SUPPRESS_ACTIVE_DB,
         )  # fmt: skip
+
+    @property
+    def cancelling_poorly(self) -> bool:
+        """True once the canceller has converged but lately removes less than POOR_REMOVAL_DB
+        of the box's voice (a real room with drifting clocks, a player running dry), so that
+        its residue may be loud enough to be taken for words."""
+        if self._converged_at is None or len(self._lately) < LATELY_BLOCKS // 2:
+            return False
+        energy_in = sum(e for e, _ in self._lately)
+        energy_out = sum(e for _, e in self._lately)
+        if energy_in <= 0:
+            return False
+        return energy_in < energy_out * 10 ** (POOR_REMOVAL_DB / 10)
 
     @property
     def delay_seconds(self) -> float:
@@ -278,8 +300,11 @@ class EchoPath:
             # headset, a mic that does not hear the speaker): there is nothing to wait for.
             log.info("no echo of the speaker found in the microphone; nothing to cancel yet")
             self._converged_at = self._processed
-        self.stats.energy_in += float(np.sum(np.square(block.astype(np.float64))))
-        self.stats.energy_out += float(np.sum(np.square(out.astype(np.float64))))
+        energy_in = float(np.sum(np.square(block.astype(np.float64))))
+        energy_out = float(np.sum(np.square(out.astype(np.float64))))
+        self.stats.energy_in += energy_in
+        self.stats.energy_out += energy_out
+        self._lately.append((energy_in, energy_out))
         return out
 
     def _remember(self, mic: np.ndarray, raw_ref: np.ndarray, seconds: float) -> None:
