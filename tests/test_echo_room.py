@@ -114,7 +114,7 @@ def test_commands_said_over_the_box_are_obeyed_and_its_own_words_are_not(
         assert echo_rms > 10 ** (-45 / 20), "the box's voice should come back into the room"
         say = {
             text: _scaled(say_wav(text, tmp_path / f"{i}.wav"), echo_rms, tmp_path / f"{i}s.wav")
-            for i, text in enumerate(("pause", "what's next", "ow, that hurts"))
+            for i, text in enumerate(("pause", "what's next", "it hurts"))
         }
         lines.wait_for("Lie on your back", timeout=60)  # the set-up: the box is talking
         _say_until(audio_room, lines, say["pause"], "Paused. Say resume", said_at)
@@ -123,7 +123,7 @@ def test_commands_said_over_the_box_are_obeyed_and_its_own_words_are_not(
         lines.wait_for("Lie on your back", timeout=15)  # the set-up starts over: talking again
         _say_until(audio_room, lines, say["what's next"], "After this:", said_at)
         lines.wait_for("One. Flatten your back.", timeout=60)  # the reps, counted aloud
-        _say_until(audio_room, lines, say["ow, that hurts"], "Ending the session now.", said_at)
+        _say_until(audio_room, lines, say["it hurts"], "Ending the session now.", said_at)
     finally:
         audio_room.set_echo(None)
         finish(proc)
