@@ -66,6 +66,7 @@ BOX_ALONE_DB = 15.0
 # Lately (the last 10 s of the box talking, in 30 ms blocks) removing less than this counts as
 # cancelling poorly: the simulated room gets about 22 dB, the PulseAudio room about 10.
 LATELY_BLOCKS = 333
+LATELY_MIN_ENERGY = 480 * 100.0**2  # a 30 ms block above about -50 dBFS
 POOR_REMOVAL_DB = 15.0
 LOOK_AGAIN_SECONDS = 0.3  # words that grew by less than this since the last look keep its verdict
 
@@ -229,16 +230,16 @@ class EchoPath:
 
     @property
     def cancelling_poorly(self) -> bool:
-        """True once the canceller has converged but lately removes less than POOR_REMOVAL_DB
-        of the box's voice (a real room with drifting clocks, a player running dry), so that
-        its residue may be loud enough to be taken for words."""
+        """True once the canceller has converged but lately (the upper quartile of its last
+        blocks with the box talking) removes less than POOR_REMOVAL_DB of the box's voice: a
+        real room with drifting clocks, a player running dry. Its residue may then be loud
+        enough to be taken for words."""
         if self._converged_at is None or len(self._lately) < LATELY_BLOCKS // 2:
             return False
-        energy_in = sum(e for e, _ in self._lately)
-        energy_out = sum(e for _, e in self._lately)
-        if energy_in <= 0:
-            return False
-        return energy_in < energy_out * 10 ** (POOR_REMOVAL_DB / 10)
+        # Blocks where the person talked over the box show little removed, however well the
+        # filter works; the upper quartile is the box alone unless they talked 3/4 of the time.
+        removed = [10 * np.log10(e_in / max(e_out, 1.0)) for e_in, e_out in self._lately]
+        return float(np.percentile(removed, 75)) < POOR_REMOVAL_DB
 
     @property
     def delay_seconds(self) -> float:
@@ -304,7 +305,8 @@ class EchoPath:
         energy_out = float(np.sum(np.square(out.astype(np.float64))))
         self.stats.energy_in += energy_in
         self.stats.energy_out += energy_out
-        self._lately.append((energy_in, energy_out))
+        if energy_in > LATELY_MIN_ENERGY:  # not the quiet ends of the box's phrases
+            self._lately.append((energy_in, energy_out))
         return out
 
     def _remember(self, mic: np.ndarray, raw_ref: np.ndarray, seconds: float) -> None:
