@@ -116,9 +116,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threshold", type=float, default=None)
     parser.add_argument("--confirm-hops", type=int, default=None)
     parser.add_argument("--early-threshold", type=float, default=None)
+    parser.add_argument("--corpus", type=Path, default=None,
+                        help="read the test split saved by bench.corpus (bench/out/asr/test) "
+                        "instead of building it again")  # fmt: skip
     args = parser.parse_args(argv)
     t0 = time.time()
-    _STREAMS[:] = corpus.build("test", quick=args.quick)
+    _STREAMS[:] = load_saved(args.corpus) if args.corpus else corpus.build("test", args.quick)
     _ARGS["head"] = args.head
     from voiceguide.speech_in.engines.neural.spotter import SpotterConfig
 
@@ -147,6 +150,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1))
     return 0
+
+
+def load_saved(folder: Path) -> list:
+    """The streams bench.corpus.save wrote (the same split, without building it again)."""
+    from bench.corpus import Stream, Utterance
+    from voiceguide.speech_out.synth import read_wav
+
+    streams = []
+    for e in json.loads((folder / "manifest.json").read_text()):
+        audio = read_wav(folder / f"{e['name']}.wav").samples.astype(np.float32) / 32768
+        utts = [Utterance(**u) for u in e["utterances"]]
+        streams.append(Stream(e["name"], e["kind"], e["condition"], audio, utts))
+    return streams
 
 
 def _rss_probe(head: Path | None) -> float:
