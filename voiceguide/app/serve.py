@@ -19,6 +19,7 @@ from voiceguide.app.ports import Post
 from voiceguide.app.runner import Quit
 from voiceguide.app.speech_sinks import LogSpeech, TeeSpeech
 from voiceguide.app.wiring import (
+    idle_commands,
     open_microphone,
     prepare_phrases,
     remember_echo_delay,
@@ -69,7 +70,8 @@ def serve(config: Config) -> int:
     # renders what its own coaching adds (a new pain notice, this week's count) before it starts.
     prepare_phrases(speaker, routines, locale, config.rate_wpm, notifier,
                     coaching=coaching_for(config, None, history))  # fmt: skip
-    mic = open_microphone(config, locale, events.put, idle.command_table(), speaker)
+    idle_table = idle_commands(idle, config.listen_settings())  # (warns once about bad names)
+    mic = open_microphone(config, locale, events.put, idle_table, speaker)
     in_session = threading.Event()
     read_typed_lines(events.put, in_session, PhraseMatcher(locale))
     try:
@@ -99,7 +101,7 @@ def serve(config: Config) -> int:
                         in_session.clear()
                     if how is Ending.INTERRUPTED:
                         return 0
-                    mic.set_commands(idle.command_table())
+                    mic.set_commands(idle_table)
                     notifier.status("ready: waiting for 'start <routine>'")
     finally:
         notifier.stopping()

@@ -19,14 +19,16 @@ from voiceguide.app.runner import Runner
 from voiceguide.audio.backoff import Backoff
 from voiceguide.audio.devices import NoInputDevice, NoOutputDevice, choose_input_device
 from voiceguide.core.coaching import Coaching
+from voiceguide.core.idle import IdleMode
 from voiceguide.core.locale import Locale
 from voiceguide.core.routine import Routine
 from voiceguide.core.session import Session
 from voiceguide.core.speech_texts import session_texts
 from voiceguide.core.timeline import Timeline
 from voiceguide.speech_in.echo_cancel import ReferenceBuffer, load_speexdsp
+from voiceguide.speech_in.factory import UserPhrases
 from voiceguide.speech_in.mic import MicInput
-from voiceguide.speech_in.settings import ListenSettings
+from voiceguide.speech_in.settings import GRAMMAR_ENGINE, ListenSettings
 from voiceguide.speech_out.speaker import AudioSpeechOut, open_speaker
 
 log = logging.getLogger("voiceguide.audio")
@@ -105,6 +107,44 @@ def open_microphone(
             speaker.add_tap(reference.add)
     return MicInput(settings, locale, post, commands, playing, reference=reference,
                     echo_delay_seconds=remembered_echo_delay(config))  # fmt: skip
+
+
+def idle_commands(idle: IdleMode, settings: ListenSettings) -> UserPhrases:
+    """Idle mode's table for the listener ("start <routine name>"), marked as user data.
+
+    Routine names are user data, so a word the recogniser cannot say leaves that name's
+    phrases out instead of stopping `serve` (open_listener builds a UserPhrases table with
+    on_missing="warn"). PocketSphinx's dictionary is checked here, for one warning line per
+    routine that names it and says how else to start it; Vosk leaves such phrases out itself,
+    with its own line. Build the table once per process: each build warns again.
+    """
+    table = UserPhrases(idle.command_table())
+    engine = GRAMMAR_ENGINE if settings.engine == "neural" else settings.engine  # as engine_for
+    if engine != "pocketsphinx" or idle.locale.language != "en" or not idle.routines:
+        return table  # (pocketsphinx in another language stops with its own error)
+    from voiceguide.speech_in.engines.pocketsphinx_grammar import grammar_words, missing_words
+
+    starts = [f"start:{routine.id}" for routine in idle.routines]
+    missing = missing_words([p for key in starts for p in table[key]])
+    for routine, key in zip(idle.routines, starts, strict=True):
+        names = list(dict.fromkeys((*routine.aliases, routine.title)))
+        unknown = {n: [w for w in grammar_words(n) if w in missing] for n in names}
+        lost = [n for n in names if unknown[n]]
+        if not lost:
+            continue
+        table[key] = [p for p in table[key] if not set(grammar_words(p)) & missing.keys()]
+        words = ", ".join(f"'{w}'" for w in dict.fromkeys(w for n in lost for w in unknown[n]))
+        why = f"the PocketSphinx dictionary does not know {words}"
+        kept = [n for n in names if not unknown[n]]
+        if kept and table[key]:
+            log.warning("routine '%s' cannot be started by voice as %s (%s); say 'start %s'",
+                        routine.id, " or ".join(f"'{n}'" for n in lost), why, kept[0])  # fmt: skip
+            continue
+        del table[key]
+        log.warning("routine '%s' cannot be started by voice (%s); it starts only when typed "
+                    "('start %s') or with 'voiceguide run %s'",
+                    routine.id, why, routine.title, routine.id)  # fmt: skip
+    return table
 
 
 def _echo_delay_file(config: Config) -> Path:

@@ -73,11 +73,12 @@ def cmd_recognize(args: argparse.Namespace, config: Config) -> int:
     locale = load_locale(language)
     commands: Mapping[str, Sequence[str]] = locale.commands
     if args.idle:  # what serve listens for between sessions: the same table serve uses
+        from voiceguide.app.wiring import idle_commands
         from voiceguide.content.catalog import load_good_routines
         from voiceguide.core.idle import IdleMode
 
         routines = load_good_routines(config.routines_folder(), language)
-        commands = IdleMode(routines, locale).command_table()
+        commands = idle_commands(IdleMode(routines, locale), config.listen_settings())
     played = _reference(args)
     listener = open_listener(config.listen_settings(), locale, commands)
     bad = 0

@@ -58,10 +58,16 @@ def _cmd_run(args: argparse.Namespace, config: Config) -> int:
 
 
 def _cmd_lint(args: argparse.Namespace, config: Config) -> int:
-    from voiceguide.content.lint import run_lint
+    from voiceguide.content.lint import Vocabulary, run_lint
 
+    vocabulary = None
+    if config.engine in ("pocketsphinx", "neural"):  # neural: idle mode uses pocketsphinx
+        from voiceguide.speech_in.engines.pocketsphinx_grammar import missing_words
+
+        vocabulary = Vocabulary("the PocketSphinx dictionary", missing_words)
     # The locale in force must have a translation of every routine (`--locale ko lint`).
-    return run_lint(args.paths or None, config.routines_folder(), frozenset([config.locale]))
+    return run_lint(args.paths or None, config.routines_folder(), frozenset([config.locale]),
+                    vocabulary)  # fmt: skip
 
 
 def _cmd_history(args: argparse.Namespace, config: Config) -> int:

@@ -2,14 +2,15 @@
 
 Beyond the schema (which the loader applies), this checks what only makes sense across files
 or against the speech: duplicate names, id vs file name, spoken text containing a command
-phrase (the box hears itself), and counts or cues that cannot fit their time.
+phrase (the box hears itself), and counts or cues that cannot fit their time. Given the
+recogniser's vocabulary, it also warns about routine names with words it cannot say.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,41 @@ def _names(doc: RoutineDocument) -> list[_Name]:
 def _where(name: _Name) -> str:
     problem = name.doc.problem(name.path, "")
     return f"{problem.path}:{problem.line}:{problem.column}"
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What the configured recogniser can say, for the warnings about routine names."""
+
+    name: str  # as in "<name> does not know 'zorbex'": "the PocketSphinx dictionary"
+    unknown: Callable[[Sequence[str]], Mapping[str, Sequence[str]]]  # word -> phrases using it
+
+
+def _name_warnings(docs: list[RoutineDocument], vocabulary: Vocabulary) -> list[Problem]:
+    """Titles and aliases with a word the recogniser cannot say: "start <name>" is left out
+    of what serve listens for (a warning: the routine is valid, and starts when typed)."""
+    names = [n for doc in docs for n in _names(doc) if n.kind != "id" and n.spoken]
+    unknown = vocabulary.unknown([n.written for n in names])
+    if not unknown:
+        return []
+    lost = {id(n): [w for w, phrases in unknown.items() if n.written in phrases] for n in names}
+    found = []
+    for name in names:
+        if not lost[id(name)]:
+            continue
+        words = ", ".join(f"'{w}'" for w in lost[id(name)])
+        message = (
+            f"warning: {vocabulary.name} does not know {words}, so "
+            f"'start {name.written}' cannot start this routine by voice"
+        )
+        if all(lost[id(n)] for n in names if n.doc is name.doc):
+            routine_id = name.doc.routine.id if name.doc.routine else "?"
+            message += (
+                f"; no name of it can be said: it starts only when typed or with "
+                f"'voiceguide run {routine_id}'"
+            )
+        found.append(name.doc.problem(name.path, message))
+    return found
 
 
 def _name_problems(docs: list[RoutineDocument], targets: set[str]) -> list[Problem]:
@@ -335,8 +371,11 @@ class _Libraries:
 
 
 def _lint(
-    paths: list[Path] | None, routines_dir: Path, required: frozenset[str] = frozenset()
-) -> tuple[list[Problem], list[str]]:
+    paths: list[Path] | None,
+    routines_dir: Path,
+    required: frozenset[str] = frozenset(),
+    vocabulary: Vocabulary | None = None,
+) -> tuple[list[Problem], list[str], list[Problem]]:
     targets = _targets(paths, routines_dir)
     libraries = _Libraries(routines_dir)
     # Every routine in routines_dir takes part in the duplicate-name check, linted or not.
@@ -385,7 +424,15 @@ def _lint(
         problems += library_translation_problems(folder, keys, _echo_problems)
     for resolved, name in targets.locales.items():
         problems += _locale_problems(resolved, name)
-    return sorted(set(problems), key=lambda p: p.sort_key), targets.all_shown()
+    warnings: list[Problem] = []
+    if vocabulary is not None:
+        linted = [docs[resolved] for resolved in targets.routines if docs[resolved].routine]
+        warnings = _name_warnings(linted, vocabulary)
+    return (
+        sorted(set(problems), key=lambda p: p.sort_key),
+        targets.all_shown(),
+        sorted(set(warnings), key=lambda p: p.sort_key),
+    )
 
 
 def _exercise_key(field: str) -> str | None:
@@ -416,15 +463,20 @@ def _plural(n: int, word: str) -> str:
 
 
 def run_lint(
-    paths: list[Path] | None, routines_dir: Path, required: frozenset[str] = frozenset()
+    paths: list[Path] | None,
+    routines_dir: Path,
+    required: frozenset[str] = frozenset(),
+    vocabulary: Vocabulary | None = None,
 ) -> int:
-    """Print each problem on its own line and a summary; return 1 if any problem was found."""
-    problems, files = _lint(paths, routines_dir, required)
-    for problem in problems:
-        print(_relative(problem))
+    """Print each problem and warning on its own line and a summary; return 1 if any problem
+    was found (warnings alone return 0)."""
+    problems, files, warnings = _lint(paths, routines_dir, required, vocabulary)
+    for line in sorted([*problems, *warnings], key=lambda p: p.sort_key):
+        print(_relative(line))
+    warned = f", {_plural(len(warnings), 'warning')}" if warnings else ""
     if problems:
         bad = len({p.path for p in problems})
-        print(f"{_plural(len(problems), 'problem')} in {_plural(bad, 'file')}")
+        print(f"{_plural(len(problems), 'problem')} in {_plural(bad, 'file')}{warned}")
         return 1
-    print(f"{_plural(len(files), 'file')} OK")
+    print(f"{_plural(len(files), 'file')} OK{warned}")
     return 0
