@@ -103,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--scenes-per-clip", type=int, default=None,
                         help="augmented scenes per command clip (default 1; 2 looked better on validation)")  # fmt: skip
+    parser.add_argument("--threads", type=int, default=2, help="torch threads for training")
     args = parser.parse_args(argv)
     cfg = SMOKE if args.smoke else Config()
     if args.scenes_per_clip:
@@ -132,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     is_bg = np.isin(scenes["kind"], ["bg", "own"])  # no talker: one scene in 8 is validation
     val_mask = is_val | (is_bg & (np.arange(len(is_bg)) % 8 == 3))
     train_mask = ~val_mask
-    model = train(scenes, train_mask, len(CLASSES), args.seed, epochs, log, val_mask)
+    model = train(scenes, train_mask, len(CLASSES), args.seed, epochs, log, val_mask, args.threads)
     export(model, CLASSES, head_path)
     head = load_head(head_path)
     # numpy inference must match torch
