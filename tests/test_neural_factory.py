@@ -54,3 +54,10 @@ def test_silence_gives_nothing() -> None:
     quiet = (np.random.default_rng(0).standard_normal(16000 * 3) * 30).astype(np.int16)
     heard, _ = listen_to_recording(listener, quiet.tobytes())
     assert heard == []
+
+
+def test_the_committed_head_knows_every_session_command() -> None:
+    from voiceguide.core.commands import Command
+    from voiceguide.speech_in.engines.neural_engine import head_classes
+
+    assert head_classes() == {c.value for c in Command}

@@ -27,6 +27,10 @@ def main() -> None:
     parser.add_argument("--summary", type=Path, required=True)
     parser.add_argument("--eval", type=Path, required=True)
     parser.add_argument("--extra", type=Path, default=None, help="markdown appended verbatim")
+    parser.add_argument("--command", default=None, help="the build command, if not the default")
+    parser.add_argument(
+        "--eval-command", default=None, help="the evaluate command, if not the default"
+    )
     args = parser.parse_args()
     s = json.loads(args.summary.read_text())
     ev = json.loads(args.eval.read_text())
@@ -50,7 +54,7 @@ def main() -> None:
 - classes: `{", ".join(head.classes)}`
 - input: `{frames}x{dim}`
 - file: `head.npz` ({HEAD_FILE.stat().st_size / 1024:.0f} KiB, float32, numpy-only inference)
-- training command: `.venv/bin/python -m training.build --seed {s["seed"]}`
+- training command: `{args.command or f".venv/bin/python -m training.build --seed {s['seed']}"}`
 - seed: {s["seed"]}
 - licence: MIT (the project's), for this head. The front end it runs on is not part of it
   (see "Front end" below).
@@ -58,7 +62,8 @@ def main() -> None:
 ## What it does
 Scores a window of {frames} consecutive speech embeddings (one per 80 ms, each over 775 ms: a
 {(frames - 1) * 0.08 + 0.782:.2f} s stretch of audio) into {len(head.classes)} classes: `none`
-and the 14 session commands of `voiceguide/locales/en.yaml`. It is trained so that a command
+and the {len(head.classes) - 1} session commands of `voiceguide/core/commands.py` (phrases from
+`voiceguide/locales/en.yaml`, without its `typed_only` ones, plus natural variants). It is trained so that a command
 wins in the windows that end 60-600 ms after the command ended with no more speech after it;
 a command word that talk goes on after, or inside a sentence, is `none`. `spotter.py` turns
 the per-window scores into one decision per utterance.
@@ -76,10 +81,15 @@ as shipped in the `pyopen-wakeword` 1.1.0 wheel and run with `ai-edge-litert`; s
 training/README.md for the licence finding.
 
 ## Training data (synthetic speech only)
-Voices: {tr["voices"]} training voices and {va["voices"]} validation voices (held out by voice for
-threshold tuning): espeak-ng English voices x variants at random rate and pitch (never the
-benchmark's test pairs), flite kal and kal16, festival kal, Piper joe at 4 length and 2 noise
-scales; every clip also has a 50% chance of a speed perturbation (x0.88-1.12, pitch and tempo).
+Voices: {tr["voices"]} training speakers and {va["voices"]} validation speakers (held out by base
+voice for threshold tuning, one base voice in 8 with its virtual speakers): espeak-ng English
+voices x variants at random rate and pitch (never the benchmark's test pairs), flite kal and
+kal16, festival kal, Piper joe at 4 length and 2 noise scales; and two virtual speakers per
+base voice, each a fixed `sox pitch` shift of 1.5-5 semitones up or down (pitch and formants
+together) and a fixed tempo of 0.85-1.2 over every clip of that speaker (25 command phrases
+each; the base voices say every phrase). Every clip also has a 50% chance of a speed
+perturbation (x0.88-1.12, pitch and tempo). The locale's typed-only phrases ("ow", "hurt",
+"in pain") are not trained, neither as commands nor as negatives.
 Reserved and never used: flite awb, rms and slt, festival's other voices, the benchmark's
 TEST_SPEAKERS and ROOM_TALK, the Debian fortunes files.
 
@@ -87,14 +97,18 @@ TEST_SPEAKERS and ROOM_TALK, the Debian fortunes files.
 |---|---|---|---|
 {per}
 
-Scene kinds (train): {tr["kinds"]}. Non-command texts: the box's own routine and prompt text,
+Scene kinds (train; own = the box's own speech alone after the echo canceller): {tr["kinds"]}.
+Non-command texts: the box's own routine and prompt text,
 everyday talk and hard negatives written for the project (command words inside sentences),
 and prose from licence texts, /usr/share/doc READMEs and Python docstrings.
 
 ## Augmentation
 Per scene: background clean / white, pink or brown noise at -3..25 dB / babble of 2-7
 continuous talkers at -5..20 dB with the command inside it / the box's own speech (espeak-ng
-en-us, en-gb) through a simulated room, from 6 dB above to 15 dB below the talker; talk just before the
+en-us, en-gb) delayed 5-120 ms through a simulated room, from 6 dB above to 15 dB below the
+talker, raw (8%) or after the product's echo stage (12%: `speech_in.echo_path.offline_echo_path`
+with what the box played as reference, after 3 s of the box talking so the canceller has
+converged); talk just before the
 command (30%) or just after it (15%, labelled none); simulated-room reverberation
 (pyroomacoustics shoebox, RT60 0.15-0.7 s, 50%); level -30..-17 dBFS; a cheap-mic band limit
 (40%); clipping (10%); a -66 dBFS floor.
@@ -104,7 +118,7 @@ threshold {t["threshold"]}, confirm_hops {t["confirm_hops"]}, early_threshold (p
 {t["early_threshold"]}. Validation: {json.dumps(s["validation"])}
 
 ## Held-out figures (benchmark test split: unseen voices and talk)
-Command: `.venv/bin/python -m training.evaluate{" --quick" if ev.get("quick") else ""}`
+Command: `{args.eval_command or ".venv/bin/python -m training.evaluate" + (" --quick" if ev.get("quick") else "")}`
 ({ev["audio_hours"]:.2f} h of streams, raw microphone signal, no echo canceller).
 
 {_table(ev)}

@@ -44,10 +44,11 @@ def head_classes() -> frozenset[str]:
 def spots(commands: Mapping[str, Sequence[str]]) -> bool:
     """True for a session's command table (session commands only, pain among them).
 
-    The head hears the commands it was trained on; a session command added since the last
-    training (the coach's easier, other side, ...) is not heard by voice with this engine until
-    the head is trained again (the NeuralEngine logs which). Idle mode's table ("start
-    <routine>") is not a session table and goes to the grammar engine.
+    The head hears the commands it was trained on (every Command, as training/texts.py derives
+    its classes from the core); a session command added to the core after the last training is
+    not heard by voice with this engine until the head is trained again (the NeuralEngine logs
+    which). Idle mode's table ("start <routine>") is not a session table and goes to the grammar
+    engine.
     """
     session = {c.value for c in Command}
     return Command.PAIN.value in commands and set(commands) <= session
