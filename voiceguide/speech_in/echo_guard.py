@@ -58,22 +58,21 @@ class EchoGuard:
         """True if `match` (whose words were said from `words_ago` to `end_ago` seconds back)
         must be ignored because the box is saying those words."""
         unsettled = self.echo is not None and self.echo.unsettled(words_ago)
+        # The second look is taken only while the canceller is not doing its job: before it
+        # has converged, or while it removes little (a real room with drifting clocks). Where
+        # it works, the look's CPU would only delay the command.
+        look = unsettled or (self.echo is not None and self.echo.cancelling_poorly)
         if match.command in SAFETY_COMMANDS:
-            # Stop while the box itself is saying it (the help answer); pain and stop when a
-            # second look finds only the box's echo. They are looked at only while the
-            # canceller is not doing its job (before convergence, or removing little lately):
-            # where it is, the look's tenth of a second would only delay them.
+            # Stop while the box itself is saying it (the help answer); pain and stop when the
+            # look finds only the box's echo. Nothing else.
             if match.command == Command.STOP and self._playing_says(match):
                 return True
-            look = unsettled or (self.echo is not None and self.echo.cancelling_poorly)
             return look and self._box_alone(words_ago, end_ago, unsure=False)
-        # Before the canceller has converged, the box's voice is barely reduced: words said
-        # while it talked, or just after, may be its own (judged when they were said: the
-        # decision may come seconds later, once the utterance ends). They are obeyed only if
-        # the second look finds someone else talking over the box. After convergence the look
-        # still drops what it finds to be the box alone: a real room's canceller removes less
-        # than a simulated one (clock drift, the sound server's buffers).
-        if self._box_alone(words_ago, end_ago, unsure=unsettled):
+        # Before convergence the box's voice is barely reduced: words said while it talked, or
+        # just after, may be its own (judged when they were said: the decision may come
+        # seconds later, once the utterance ends). They are obeyed only if the look finds
+        # someone else talking over the box. Later, what it finds to be the box alone is dropped.
+        if look and self._box_alone(words_ago, end_ago, unsure=unsettled):
             return True
         return self._playing_says(match)
 

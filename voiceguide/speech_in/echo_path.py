@@ -195,7 +195,7 @@ class EchoPath:
 
     def _look_again(self, start_ago: float, end_ago: float) -> bool | None:
         rate = self.sample_rate_hz
-        if self._recent_len < round(start_ago * rate) + round(FIRST_ESTIMATE_SECONDS * rate):
+        if self._recent_len < max(round(start_ago * rate), round(FIRST_ESTIMATE_SECONDS * rate)):
             return None  # the words began before what is kept, or too little to learn from
         mic = np.concatenate([m for m, _ in self._recent])
         raw_ref = np.concatenate([r for _, r in self._recent])
@@ -218,6 +218,11 @@ class EchoPath:
         removed = removed_db_when_converged(mic, ref, span, self._make_canceller)
         now = self._processed
         self.stats.second_looks.append((now - start_ago, now - end_ago, removed))
+        if span[0] < round(FIRST_ESTIMATE_SECONDS * rate) and removed < BOX_ALONE_DB:
+            # Little to learn the room from before the words: the filter may not have
+            # converged even on the second pass (the box alone gave 13 dB once), so a low
+            # figure does not prove that someone else talked.
+            return None
         log.debug("second look at %.1f-%.1f s ago (delay %.0f ms, %.1f s kept): %.1f dB removed",
                   start_ago, end_ago, delay * 1000, len(mic) / rate, removed)  # fmt: skip
         return removed >= BOX_ALONE_DB
