@@ -114,3 +114,20 @@ def test_a_canceller_doing_its_job_is_not_looked_over_but_a_poor_one_is() -> Non
     finally:
         good.close()
         poor.close()
+
+
+def test_with_little_history_before_the_words_a_low_figure_means_cannot_tell() -> None:
+    box = _talk(4.0, seed=1)
+    echo = _room(box)
+    person = _talk(4.0, seed=9)
+    person[int(0.9 * RATE) :] = 0.0
+    person[: int(0.2 * RATE)] = 0.0
+    mic = echo + person * 0.5  # someone talking from 0.2 to 0.9 s, as the box starts
+    path, feeder = offline_echo_path(_to_int16(box))
+    try:
+        _feed(path, feeder, _to_int16(mic), 1.2)
+        # 0.2 s of the box before the words: too little to prove someone else talked
+        assert path.second_look(1.0, 0.3) is None
+        assert path.stats.second_looks[-1][2] < 15
+    finally:
+        path.close()
