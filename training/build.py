@@ -103,14 +103,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--scenes-per-clip", type=int, default=None,
                         help="augmented scenes per command clip (default 1; 2 looked better on validation)")  # fmt: skip
-    parser.add_argument("--threads", type=int, default=2, help="torch threads for training")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads for training")
     args = parser.parse_args(argv)
     cfg = SMOKE if args.smoke else Config()
     if args.scenes_per_clip:
         cfg = dataclasses.replace(cfg, pos_scenes_per_clip=args.scenes_per_clip)
     out = args.out or ROOT / "out" / ("smoke" if args.smoke else "full")
     head_path = args.head or (out / "head.npz" if args.smoke else HEAD_FILE)
-    epochs = args.epochs or (2 if args.smoke else 18)
+    # 10 epochs: the committed head kept epoch 9 of 10 (280k windows an epoch; validation
+    # balanced accuracy 0.585 at 9, 0.583 at 10).
+    epochs = args.epochs or (2 if args.smoke else 10)
     out.mkdir(parents=True, exist_ok=True)
     log_file = (out / "build.log").open("a")
 

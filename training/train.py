@@ -71,7 +71,7 @@ def windows(scenes: dict[str, np.ndarray], mask: np.ndarray) -> tuple[np.ndarray
 
 def train(scenes: dict[str, np.ndarray], train_mask: np.ndarray, classes: int, seed: int,
           epochs: int, log=print, val_mask: np.ndarray | None = None,
-          threads: int = 2) -> HeadNet:  # fmt: skip
+          threads: int = 1) -> HeadNet:  # fmt: skip
     """Train a HeadNet on the windows of the scenes in `train_mask`.
 
     With `val_mask`, the epoch with the best balanced window accuracy on those scenes (held-out
