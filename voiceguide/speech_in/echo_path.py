@@ -63,8 +63,10 @@ RECHECK_SECONDS = 5.0
 # A person at the box's level left at most 6.7 dB behind on the train split, the box alone at
 # least 22 (bench/second_look.py); 15 dB keeps room for someone quieter than the box's echo.
 BOX_ALONE_DB = 15.0
-# Lately (the last 10 s of the box talking, in 30 ms blocks) removing less than this counts as
-# cancelling poorly: the simulated room gets about 22 dB, the PulseAudio room about 10.
+# Lately (the upper quartile of the last 10 s of the box talking, in 30 ms blocks) removing less
+# than this counts as cancelling poorly. Not yet a working trigger: in the PulseAudio room the
+# quartile is 60-90 dB (the suppressor silences most echo-only blocks) although the energy over
+# all blocks shows about 10 dB removed (docs/speech-input.md).
 LATELY_BLOCKS = 333
 LATELY_MIN_ENERGY = 480 * 100.0**2  # a 30 ms block above about -50 dBFS
 POOR_REMOVAL_DB = 15.0
@@ -244,7 +246,11 @@ class EchoPath:
         # Blocks where the person talked over the box show little removed, however well the
         # filter works; the upper quartile is the box alone unless they talked 3/4 of the time.
         removed = [10 * np.log10(e_in / max(e_out, 1.0)) for e_in, e_out in self._lately]
-        return float(np.percentile(removed, 75)) < POOR_REMOVAL_DB
+        lately = float(np.percentile(removed, 75))
+        log.debug(
+            "echo removed lately: %.1f dB (upper quartile of %d blocks)", lately, len(removed)
+        )
+        return lately < POOR_REMOVAL_DB
 
     @property
     def delay_seconds(self) -> float:
