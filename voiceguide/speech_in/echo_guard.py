@@ -9,9 +9,10 @@ second look at the audio (speech_in.double_talk) finds someone talking over the 
 Safety commands are never muted on the words alone: a person saying "it hurts" over the box
 must always be heard. Two exemptions. A stop phrase whose every word the box is saying right
 now is its own voice, since only the help answer may say "stop" (core.commands,
-STOP_NAMING_PROMPTS). And a safety command heard before the canceller converged gets a second
-look at the audio (speech_in.double_talk): if the microphone held nothing but the box's echo
-over those words, it was the box's own voice.
+STOP_NAMING_PROMPTS). And a safety command heard while the canceller cannot be trusted (before
+it converges, or while it removes little) gets a second look at the audio
+(speech_in.double_talk): if the microphone held nothing but the box's echo over those words,
+it was the box's own voice.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ class EchoState(Protocol):
 
 
 class EchoGuard:
-    """Drops non-safety commands that could be the box hearing its own speech."""
+    """Drops commands that could be the box hearing its own speech (pain and stop only on the
+    second look's evidence)."""
 
     def __init__(self, playing_text: PlayingText, echo: EchoState | None = None) -> None:
         self._playing_text = playing_text

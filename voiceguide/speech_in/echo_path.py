@@ -51,14 +51,14 @@ CONVERGE_SECONDS = 2.0
 NO_ECHO_SECONDS = 3.0
 RECENT_SECONDS = 1.0  # a command decided this soon after the box spoke may be its echo
 ALIGN_MARGIN_SECONDS = 0.0025  # the echo may come this much after its aligned reference
-ACTIVE_LEVEL = 1e-4
+ACTIVE_LEVEL = 1e-4  # reference RMS (full scale 1) above which the box counts as talking
 # Residual-echo attenuation with the box alone / while the person talks over it: libspeexdsp's
 # own defaults. -60/-25 or -60/-40 dB cost 10 of 122 commands said over 0 dB echo and removed no
 # more echo (docs/benchmarks.md).
 ECHO_SUPPRESS_DB = -40
 ECHO_SUPPRESS_ACTIVE_DB = -15
-# A command heard before the filter converged is looked at again over the last few seconds
-# (speech_in.double_talk); removing this much of its span means the box was talking alone.
+# A command heard while the filter cannot be trusted is looked at again over the last few
+# seconds (speech_in.double_talk); removing this much of its span means the box talked alone.
 RECHECK_SECONDS = 5.0
 # A person at the box's level left at most 6.7 dB behind on the train split, the box alone at
 # least 22 (bench/second_look.py); 15 dB keeps room for someone quieter than the box's echo.
@@ -84,8 +84,8 @@ class EchoStats:
     energy_in: float = 0.0  # mic energy while the canceller ran
     energy_out: float = 0.0  # the same after cancellation
     cpu_seconds: float = 0.0  # process time spent in this stage
-    # Each second look at a safety command heard before convergence: the words' span on this
-    # stage's clock (seconds of audio processed) and the dB a converged filter removed from it.
+    # Each second look at a command's words: their span on this stage's clock (seconds of
+    # audio processed) and the dB a filter converged on the last seconds removed from it.
     second_looks: list[tuple[float, float, float]] = field(default_factory=list)
 
     @property
@@ -172,9 +172,9 @@ class EchoPath:
 
     def second_look(self, start_ago: float, end_ago: float) -> bool | None:
         """Was the microphone the box's echo alone from `start_ago` to `end_ago` seconds back?
-        Looked at again with a filter converged on the last seconds (for words heard before
-        this stage's own filter converged): True if so, False if something else was heard
-        over it, None when it cannot tell (no delay to line up, the words not kept)."""
+        Looked at again with a filter converged on the last seconds (for words heard while
+        this stage's own filter cannot be trusted): True if so, False if something else was
+        heard over it, None when it cannot tell (no delay to line up, the words not kept)."""
         if start_ago <= end_ago:
             return None
         start, end = self._processed - start_ago, self._processed - end_ago
@@ -220,13 +220,13 @@ class EchoPath:
         removed = removed_db_when_converged(mic, ref, span, self._make_canceller)
         now = self._processed
         self.stats.second_looks.append((now - start_ago, now - end_ago, removed))
+        log.debug("second look at %.1f-%.1f s ago (delay %.0f ms, %.1f s kept): %.1f dB removed",
+                  start_ago, end_ago, delay * 1000, len(mic) / rate, removed)  # fmt: skip
         if span[0] < round(FIRST_ESTIMATE_SECONDS * rate) and removed < BOX_ALONE_DB:
             # Little to learn the room from before the words: the filter may not have
             # converged even on the second pass (the box alone gave 13 dB once), so a low
             # figure does not prove that someone else talked.
             return None
-        log.debug("second look at %.1f-%.1f s ago (delay %.0f ms, %.1f s kept): %.1f dB removed",
-                  start_ago, end_ago, delay * 1000, len(mic) / rate, removed)  # fmt: skip
         return removed >= BOX_ALONE_DB
 
     def _make_canceller(self) -> EchoCanceller:
