@@ -51,6 +51,13 @@ def say_korean(text: str, path: Path) -> Path:
     return path
 
 
+@pytest.mark.xfail(
+    reason="issue 14, open (Korean recognition is weak): failed 2 of 5 runs on 2026-12-01, one "
+    "in clean-clone CI. Vosk ko wrote espeak-ng's '아파' as the filler '같아', three tries in a "
+    "row (tried in turn with '너무 아파' and '허리 아파': 4 of 9 failed, '너무 아파' heard as "
+    "'넘어가', skip). Nothing in serve or the locale changed that day",
+    strict=False,
+)
 def test_serve_in_korean_starts_pauses_and_stops_on_pain_by_voice(
     audio_room: AudioRoom, tmp_path: Path
 ) -> None:
