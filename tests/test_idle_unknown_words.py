@@ -21,8 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.audio_room import AudioRoom
-from tests.test_audio_e2e import run_env, write_config
-from tests.test_serve import wait_for_log
+from tests.test_serve import start_serve, wait_for_log
 from voiceguide.app.wiring import idle_commands
 from voiceguide.content.catalog import load_good_routines
 from voiceguide.content.locales import load_locale
@@ -158,12 +157,8 @@ def test_lint_checks_names_only_against_the_configured_engine(tmp_path: Path) ->
 @pytest.mark.audio
 @pytest.mark.slow
 def test_serve_gets_ready_with_an_unsayable_routine(audio_room: AudioRoom, tmp_path: Path) -> None:
-    write_config(tmp_path, f"routines_dir: {zorbex_routines(tmp_path / 'routines')}\n")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "voiceguide", "serve"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=run_env(audio_room, tmp_path), cwd=ROOT,
-    )  # fmt: skip
+    routines = zorbex_routines(tmp_path / "routines")
+    proc = start_serve(audio_room, tmp_path, f"routines_dir: {routines}\n")
     try:
         assert "'zorbex'" in wait_for_log(proc, UNSAYABLE, timeout=240)
         wait_for_log(proc, "say: Ready.", timeout=30)

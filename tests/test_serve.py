@@ -16,8 +16,8 @@ from tests.test_audio_e2e import ROOT, run_env, write_config
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
 
 
-def start_serve(audio_room: AudioRoom, tmp_path: Path) -> subprocess.Popen[str]:
-    write_config(tmp_path)
+def start_serve(audio_room: AudioRoom, tmp_path: Path, extra: str = "") -> subprocess.Popen[str]:
+    write_config(tmp_path, extra)
     return subprocess.Popen(
         [sys.executable, "-m", "voiceguide", "serve"],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
