@@ -140,16 +140,13 @@ class EchoPath:
         self._processed = 0.0
         self._last_sound_p = -1e9
         self._converged_at: float | None = None
-        history = round((ESTIMATE_WINDOW_SECONDS + MAX_DELAY_SECONDS) * sample_rate_hz)
-        self._mic_history: deque[np.ndarray] = deque()
-        self._ref_history: deque[np.ndarray] = deque()
-        self._history_len = 0
-        self._history_max = history
+        # The delay tracker looks at the last this many samples of `_recent`.
+        self._history_max = round((ESTIMATE_WINDOW_SECONDS + MAX_DELAY_SECONDS) * sample_rate_hz)
         self._since_estimate = 0.0
         self._estimates: deque[float] = deque(maxlen=ESTIMATES_KEPT)
         self._converged_seconds = 0.0  # box speech cancelled since the delay was first measured
-        # The last RECHECK_SECONDS of raw microphone and reference (at capture time), for
-        # second_look.
+        # The last RECHECK_SECONDS of raw microphone and reference blocks (at capture time),
+        # for second_look and, their last 1.5 s, for the delay tracker.
         self._recent: deque[tuple[np.ndarray, np.ndarray]] = deque()
         self._recent_len = 0
         self._recent_max = round(RECHECK_SECONDS * sample_rate_hz)
@@ -320,18 +317,25 @@ class EchoPath:
             self._lately.append((energy_in, energy_out))
         return out
 
+    def _tail(self, samples: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """The fewest last blocks of `_recent` holding at least `samples` (all if fewer)."""
+        mic: list[np.ndarray] = []
+        ref: list[np.ndarray] = []
+        total = 0
+        for m, r in reversed(self._recent):
+            if total >= samples:
+                break
+            mic.append(m)
+            ref.append(r)
+            total += len(m)
+        return mic[::-1], ref[::-1]
+
     def _remember(self, mic: np.ndarray, raw_ref: np.ndarray, seconds: float) -> None:
         """Keep the last seconds of both signals and re-estimate the delay now and then."""
         self._recent.append((mic, raw_ref))
         self._recent_len += len(mic)
         while self._recent_len - len(self._recent[0][0]) >= self._recent_max:
             self._recent_len -= len(self._recent.popleft()[0])
-        self._mic_history.append(mic)
-        self._ref_history.append(raw_ref)
-        self._history_len += len(mic)
-        while self._history_len - len(self._mic_history[0]) >= self._history_max:
-            self._history_len -= len(self._mic_history.popleft())
-            self._ref_history.popleft()
         self._since_estimate += seconds
         settled = len(self._estimates) == ESTIMATES_KEPT and (
             max(self._estimates) - min(self._estimates) <= SETTLED_SPREAD_SECONDS
@@ -342,13 +346,15 @@ class EchoPath:
             if self._estimates
             else round(FIRST_ESTIMATE_SECONDS * self.sample_rate_hz)
         )
-        if self._since_estimate < every or self._history_len < enough:
+        # (_recent keeps more than the tracker's window, so its length is the window's until full)
+        if self._since_estimate < every or self._recent_len < enough:
             return
         self._since_estimate = 0.0
-        ref = np.concatenate(self._ref_history).astype(np.float32)
+        mic_tail, ref_tail = self._tail(self._history_max)
+        ref = np.concatenate(ref_tail).astype(np.float32)
         if float(np.sqrt(np.mean(np.square(ref / 32768.0)))) <= ACTIVE_LEVEL:
             return  # the box was silent: nothing to line up
-        mic_all = np.concatenate(self._mic_history).astype(np.float32)
+        mic_all = np.concatenate(mic_tail).astype(np.float32)
         found = gcc_phat_delay(mic_all, ref, round(MAX_DELAY_SECONDS * self.sample_rate_hz))
         log.debug("echo delay estimate: %s", None if found is None else
                   f"{found[0] / self.sample_rate_hz * 1000:.1f} ms, peak {found[1]:.1f}")  # fmt: skip
