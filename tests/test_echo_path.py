@@ -66,6 +66,21 @@ def test_the_delay_is_found_and_the_echo_removed() -> None:
     assert removed > 15, removed
 
 
+def test_a_person_talking_over_the_box_lowers_the_overall_figure_not_the_median_block() -> None:
+    ref = _talk(30.0)
+    delay = 1920
+    echo = np.concatenate([np.zeros(delay), ref[:-delay] * 0.5])
+    noise = np.random.default_rng(2).standard_normal(len(ref)) * 30
+    person = np.zeros(len(ref))
+    person[20 * RATE : 23 * RATE] = _talk(3.0, seed=5) * 0.5  # 3 s at the echo's level
+    _, alone = _run((echo + noise).astype(np.int16), ref)
+    _, talked_over = _run((echo + person + noise).astype(np.int16), ref)
+    # The person's words are left in, as they should be, and they are most of what is left.
+    assert talked_over.removed_db < alone.removed_db - 3  # type: ignore[attr-defined]
+    assert talked_over.filter_median_db > 30  # type: ignore[attr-defined]
+    assert abs(talked_over.filter_median_db - alone.filter_median_db) <= 3  # type: ignore[attr-defined]
+
+
 def test_a_silent_box_leaves_the_microphone_untouched() -> None:
     mic = _talk(3.0, seed=3)
     out, stats = _run(mic, np.zeros_like(mic))

@@ -93,10 +93,11 @@ def _say_until(
 
 
 @pytest.mark.xfail(
-    reason="issue 10, open: passed 4 of 10 runs on 2026-12-01 (at 22c1606). In this room the "
-    "canceller removes about 10 dB (20-25 offline); after it converges, its residue is still "
-    "taken now and then for 'skip', 'repeat', 'leave it out' or pain, and in 2 runs it never "
-    "engaged (0 s of the box talking: the reference never lined up with the capture times)",
+    reason="issue 10, open: passed 4 of 10 runs on 2026-12-01 at 22c1606, 4 of 4 later that "
+    "day. The linear filter removes 38-39 dB from the median loud block here, but bursts of "
+    "residue (at start-up, or when the output runs dry) are still taken now and then for "
+    "'speed up', 'skip', 'repeat' or 'leave it', and in 2 runs it never engaged (0 s of the box "
+    "talking: the reference never lined up with the capture times)",
     strict=False,
 )
 def test_commands_said_over_the_box_are_obeyed_and_its_own_words_are_not(
@@ -137,11 +138,19 @@ def test_commands_said_over_the_box_are_obeyed_and_its_own_words_are_not(
     own = [(t, c) for t, c in heard.commands if not any(0 <= t - s <= 3.0 for s in said_at)]
     assert not own, log
     assert len(heard.commands) <= len(said_at), log
-    stats = re.search(r"echo canceller: delay (\d+) ms, ([\d.-]+) dB removed over (\d+) s", log)
+    stats = re.search(
+        r"echo canceller: delay (\d+) ms, ([\d.-]+) dB removed over (\d+) s .*\((\d+) dB by the filter",
+        log,
+    )
     assert stats, log
     delay_ms, removed_db = int(stats.group(1)), float(stats.group(2))
+    filter_db = int(stats.group(4))
     after = [(c, round(t - max(s for s in said_at if s <= t), 2)) for t, c in heard.commands
              if any(s <= t for s in said_at)]  # fmt: skip
-    print(f"echo canceller in the room: delay {delay_ms} ms, {removed_db:.1f} dB removed; "
+    print(f"echo canceller in the room: delay {delay_ms} ms, {removed_db:.1f} dB removed "
+          f"({filter_db} dB by the filter from the median loud block); "
           f"heard {after} (command, seconds after the utterance began)")  # fmt: skip
+    # Over all blocks the person's own words (left in on purpose) keep the figure low; the
+    # median block is the box alone.
     assert removed_db >= 6.0, log
+    assert filter_db >= 20, log

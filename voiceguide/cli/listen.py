@@ -99,7 +99,8 @@ def cmd_recognize(args: argparse.Namespace, config: Config) -> int:
         record: dict[str, object] = {"file": str(path), "commands": found}
         if echo is not None:
             record["echo"] = {"delay_ms": round(echo.delay_seconds * 1000, 1),
-                              "removed_db": round(echo.removed_db, 1)}  # fmt: skip
+                              "removed_db": round(echo.removed_db, 1),
+                              "filter_median_db": echo.filter_median_db}  # fmt: skip
         print(json.dumps(record, ensure_ascii=False))
     return 2 if bad else 0
 

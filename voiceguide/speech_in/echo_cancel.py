@@ -114,6 +114,10 @@ class EchoCanceller:
         self._mic = np.zeros(0, np.int16)
         self._ref = np.zeros(0, np.int16)
         self._out = np.zeros(self.frame, np.int16)
+        # Energy of the linear filter's output in the last process() call, before the residual
+        # suppressor: how well the filter itself models the room. The suppressor's output is no
+        # measure of that, since it silences echo-only frames whatever the filter left.
+        self.linear_energy = 0.0
         self._lock = threading.Lock()
 
     def process(self, mic: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -126,6 +130,7 @@ class EchoCanceller:
             frames = len(self._mic) // self.frame
             out = np.empty(frames * self.frame, np.int16)
             i16p = ctypes.POINTER(ctypes.c_int16)
+            linear = 0.0
             for k in range(frames):
                 m = np.ascontiguousarray(self._mic[k * self.frame : (k + 1) * self.frame])
                 r = np.ascontiguousarray(self._ref[k * self.frame : (k + 1) * self.frame])
@@ -133,11 +138,13 @@ class EchoCanceller:
                     self._echo, m.ctypes.data_as(i16p), r.ctypes.data_as(i16p),
                     self._out.ctypes.data_as(i16p),
                 )  # fmt: skip
+                linear += float(np.dot(self._out.astype(np.float64), self._out))
                 if self._pre is not None:
                     self._lib.speex_preprocess_run(self._pre, self._out.ctypes.data_as(i16p))
                 out[k * self.frame : (k + 1) * self.frame] = self._out
             self._mic = self._mic[frames * self.frame :]
             self._ref = self._ref[frames * self.frame :]
+            self.linear_energy = linear
             return out
 
     def close(self) -> None:

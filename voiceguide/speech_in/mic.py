@@ -122,9 +122,10 @@ class MicInput:
         self._thread.join(timeout=5)
         if self.echo is not None:
             log.info(
-                "echo canceller: delay %.0f ms, %.1f dB removed over %.0f s of the box talking",
+                "echo canceller: delay %.0f ms, %.1f dB removed over %.0f s of the box talking "
+                "(%.0f dB by the filter alone from the median loud block)",
                 self.echo.delay_seconds * 1000, self.echo.stats.removed_db,
-                self.echo.stats.active_seconds,
+                self.echo.stats.active_seconds, self.echo.stats.filter_median_db,
             )  # fmt: skip
             self.echo.close()
 

@@ -1,0 +1,74 @@
+"""What the echo stage removes, overall and from the median loud block, on a corpus split.
+
+    .venv/bin/python -m bench.echo_blocks --split train
+
+Runs every stream that has a played reference through the product's offline echo stage
+(`speech_in.echo_path.offline_echo_path`, as `recognize --reference` and the benchmark do) and
+prints, for the box alone (`own-*` streams) and with a person talking over it (the rest), the
+energy removed over all blocks (`EchoStats.removed_db`) and by the linear filter from the
+median loud block (`EchoStats.filter_median_db`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import numpy as np
+
+from bench.corpus import OUT_DIR
+from voiceguide.speech_in.echo_path import EchoStats, offline_echo_path
+from voiceguide.speech_out.synth import read_wav
+
+BLOCK = 480  # 30 ms, as the microphone delivers it
+
+
+def run_stream(mic: np.ndarray, ref: np.ndarray) -> EchoStats:
+    """One stream through the offline echo stage in 30 ms blocks."""
+    ref = np.concatenate([ref, np.zeros(max(0, len(mic) - len(ref)), ref.dtype)])[: len(mic)]
+    path, feeder = offline_echo_path(ref)
+    try:
+        for offset in range(0, len(mic), BLOCK):
+            t = offset / 16000
+            feeder.until(t + BLOCK / 16000)
+            path.process(mic[offset : offset + BLOCK], t)
+    finally:
+        path.close()
+    return path.stats
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print per-group figures for one split."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", choices=("train", "test"), default="train")
+    args = parser.parse_args(argv)
+    folder = OUT_DIR / args.split
+    manifest = folder / "manifest.json"
+    if not manifest.exists():
+        print(
+            f"no corpus in {folder}: run python -m bench.corpus --split {args.split}",
+            file=sys.stderr,
+        )
+        return 2
+    groups: dict[str, list[tuple[float, float]]] = {"box alone": [], "person over the box": []}
+    for entry in json.loads(manifest.read_text()):
+        ref_file = folder / f"{entry['name']}.ref.wav"
+        if not ref_file.exists():
+            continue
+        stats = run_stream(
+            read_wav(folder / f"{entry['name']}.wav").samples, read_wav(ref_file).samples
+        )
+        group = "box alone" if entry["name"].startswith("own-") else "person over the box"
+        groups[group].append((stats.removed_db, stats.filter_median_db))
+    for group, rows in groups.items():
+        if rows:
+            a = np.array(rows)
+            print(f"{group}: {len(rows)} streams; over all blocks {np.median(a[:, 0]):.1f} dB "
+                  f"(min {a[:, 0].min():.1f}); median loud block, filter alone "
+                  f"{np.median(a[:, 1]):.0f} dB (min {a[:, 1].min():.0f})")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
