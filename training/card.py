@@ -68,11 +68,15 @@ wins in the windows that end 60-600 ms after the command ended with no more spee
 a command word that talk goes on after, or inside a sentence, is `none`. `spotter.py` turns
 the per-window scores into one decision per utterance.
 
-Architecture: per-dimension standardisation, Conv1d({dim}->{ch}, k3) ReLU, Conv1d({ch}->{ch}, k3,
-dilation 2) ReLU, flatten, Linear(->{hidden}) ReLU, Linear(->{len(head.classes)}), softmax.
+Architecture: {len(head.members)} member net(s), trained alike from seeds {s["seed"]}..{s["seed"] + len(head.members) - 1},
+whose softmax outputs are averaged. Each: per-dimension standardisation, Conv1d({dim}->{ch}, k3)
+ReLU, Conv1d({ch}->{ch}, k3, dilation 2) ReLU, flatten, Linear(->{hidden}) ReLU,
+Linear(->{len(head.classes)}), softmax.
 Training: AdamW (weight decay 0.01), one-cycle learning rate, dropout 0.4 and feature dropout
-0.15, label smoothing 0.05, commands weighted x2; the epoch with the best balanced window
-accuracy on the validation voices is kept. numpy inference matches
+0.25, label smoothing 0.05, commands weighted x2, feature noise, time masking (up to 4
+embeddings replaced by the mean) and 60% of the windows mixed with a random "none" window
+(weight 0-0.5, label kept); the epoch with the best balanced window accuracy on the
+validation voices is kept. numpy inference matches
 torch to {s["numpy_torch_max_diff"]:.1e} (max abs probability difference).
 
 ## Front end

@@ -14,6 +14,12 @@ from voiceguide.speech_in.engines.neural.frontend import embedding_end_seconds
 
 FRAMES = 16  # embeddings per window: 16 x 80 ms + 775 ms = 2.0 s of audio
 SPAN = (FRAMES - 1) * 0.08 + 0.782
+# Augmentation of the embedding windows while training, against memorising the training voices
+# (validation voices, same scenes, 128 channels: balanced window accuracy 0.611 without, 0.641
+# with half the windows mixed, 0.658 with 60% and feature dropout 0.25; training/README.md):
+TIME_MASK_FRAMES = 4  # up to this many consecutive embeddings replaced by the mean embedding
+MIX_NONE_P = 0.6  # this share of windows get a random "none" window mixed in...
+MIX_NONE_MAX = 0.5  # ...with a weight drawn from 0 to this, the label kept
 
 
 def load_scenes(paths: list[Path]) -> dict[str, np.ndarray]:
@@ -69,6 +75,25 @@ def windows(scenes: dict[str, np.ndarray], mask: np.ndarray) -> tuple[np.ndarray
     return np.concatenate(starts), np.concatenate(labels)
 
 
+def augment(x: torch.Tensor, mean: torch.Tensor, emb: torch.Tensor, none_starts: torch.Tensor,
+            idx: torch.Tensor) -> torch.Tensor:  # fmt: skip
+    """Time masking and mixing in "none" windows (talk, noise, the box) for a batch of windows.
+
+    Mixing embeddings is not mixing audio; it works as a regulariser that teaches the head to
+    hear a command through features pulled towards other sounds.
+    """
+    n = len(x)
+    length = torch.randint(0, TIME_MASK_FRAMES + 1, (n,))
+    first = torch.randint(0, FRAMES, (n,))
+    frame = torch.arange(FRAMES)[None, :]
+    masked = (frame >= first[:, None]) & (frame < (first + length)[:, None])
+    x = torch.where(masked[:, :, None], mean.expand_as(x), x)
+    mixed = torch.rand(n) < MIX_NONE_P
+    other = emb[none_starts[torch.randint(0, len(none_starts), (n,))][:, None] + idx]
+    weight = torch.rand(n)[:, None, None] * MIX_NONE_MAX
+    return torch.where(mixed[:, None, None], (1 - weight) * x + weight * other, x)
+
+
 def train(scenes: dict[str, np.ndarray], train_mask: np.ndarray, classes: int, seed: int,
           epochs: int, log=print, val_mask: np.ndarray | None = None,
           threads: int = 1) -> HeadNet:  # fmt: skip
@@ -98,6 +123,7 @@ def train(scenes: dict[str, np.ndarray], train_mask: np.ndarray, classes: int, s
     idx = torch.arange(FRAMES)[None, :]
     y_all = torch.from_numpy(labels)
     s_all = torch.from_numpy(starts)
+    none_starts = s_all[torch.from_numpy(np.flatnonzero(labels == 0))]
     best = (-1.0, None, 0)
     if val_mask is not None:
         v_starts, v_labels = windows(scenes, val_mask)
@@ -111,6 +137,7 @@ def train(scenes: dict[str, np.ndarray], train_mask: np.ndarray, classes: int, s
             b = order[k : k + 512]
             x = emb[s_all[b][:, None] + idx]
             x = x + 0.05 * torch.randn_like(x) * model.std  # a little feature noise
+            x = augment(x, model.mean, emb, none_starts, idx)
             loss = loss_fn(model(x), y_all[b])
             opt.zero_grad()
             loss.backward()

@@ -1,7 +1,9 @@
-"""The command head: numpy inference of a small 1-D conv net over a window of embeddings.
+"""The command head: numpy inference of small 1-D conv nets over a window of embeddings.
 
-``predict(params, windows)`` is pure: (batch, frames, 96) embeddings in, (batch, classes)
-probabilities out. The weights are an npz exported from the torch model in ``training/``.
+``predict(head, windows)`` is pure: (batch, frames, 96) embeddings in, (batch, classes)
+probabilities out. A head may hold several members trained from different seeds; its
+probabilities are their mean. The weights are an npz exported from the torch models in
+``training/``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,12 @@ class Head:
     classes: tuple[str, ...]
     frames: int  # embeddings per window
     dilations: tuple[int, ...]
-    weights: dict[str, np.ndarray]
+    members: tuple[dict[str, np.ndarray], ...]  # one net's weights each, averaged in predict
+
+    @property
+    def weights(self) -> dict[str, np.ndarray]:
+        """The first member's weights (all members have the same shapes)."""
+        return self.members[0]
 
     @property
     def input_shape(self) -> tuple[int, int]:
@@ -30,14 +37,23 @@ class Head:
 
 
 def load_head(path: Path | str = HEAD_FILE) -> Head:
-    """Read a head npz (classes, frames, dilations and float32 weights)."""
+    """Read a head npz (classes, frames, dilations and float32 weights, one set per member:
+    keys ``m<i>.<name>`` when it has ``members``, plain ``<name>`` for a single net)."""
     with np.load(path, allow_pickle=False) as data:
         arrays = {k: data[k] for k in data.files}
     classes = tuple(str(c) for c in arrays.pop("classes"))
     frames = int(arrays.pop("frames"))
     dilations = tuple(int(d) for d in arrays.pop("dilations"))
-    weights = {k: v.astype(np.float32) for k, v in arrays.items()}
-    return Head(classes, frames, dilations, weights)
+    count = int(arrays.pop("members", 0))
+    if count:
+        members = tuple(
+            {k.split(".", 1)[1]: v.astype(np.float32) for k, v in arrays.items()
+             if k.startswith(f"m{i}.")}
+            for i in range(count)
+        )  # fmt: skip
+    else:
+        members = ({k: v.astype(np.float32) for k, v in arrays.items()},)
+    return Head(classes, frames, dilations, members)
 
 
 def _conv1d(x: np.ndarray, w: np.ndarray, b: np.ndarray, dilation: int) -> np.ndarray:
@@ -50,12 +66,12 @@ def _conv1d(x: np.ndarray, w: np.ndarray, b: np.ndarray, dilation: int) -> np.nd
     return out + b[None, :, None]
 
 
-def logits(head: Head, windows: np.ndarray) -> np.ndarray:
-    """Raw class scores of (B, frames, dim) or (frames, dim) windows."""
+def logits(head: Head, windows: np.ndarray, member: int = 0) -> np.ndarray:
+    """One member's raw class scores of (B, frames, dim) or (frames, dim) windows."""
     x = np.asarray(windows, np.float32)
     if x.ndim == 2:
         x = x[None]
-    w = head.weights
+    w = head.members[member]
     x = (x - w["mean"]) / w["std"]
     h = x.transpose(0, 2, 1)
     for layer, dilation in enumerate(head.dilations):
@@ -66,8 +82,14 @@ def logits(head: Head, windows: np.ndarray) -> np.ndarray:
 
 
 def predict(head: Head, windows: np.ndarray) -> np.ndarray:
-    """Class probabilities (softmax) of (B, frames, dim) or (frames, dim) windows."""
-    z = logits(head, windows)
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+    """Class probabilities of (B, frames, dim) or (frames, dim) windows: the mean of the
+    members' softmax outputs."""
+    total = None
+    for member in range(len(head.members)):
+        z = logits(head, windows, member)
+        z = z - z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        p = e / e.sum(axis=1, keepdims=True)
+        total = p if total is None else total + p
+    assert total is not None  # a head has at least one member
+    return total / len(head.members)
