@@ -19,20 +19,19 @@ import numpy as np
 
 from bench.corpus import OUT_DIR
 from voiceguide.speech_in.echo_path import EchoStats, offline_echo_path
+from voiceguide.speech_in.recording import CHUNK_SECONDS
 from voiceguide.speech_out.synth import read_wav
-
-BLOCK = 480  # 30 ms, as the microphone delivers it
 
 
 def run_stream(mic: np.ndarray, ref: np.ndarray) -> EchoStats:
-    """One stream through the offline echo stage in 30 ms blocks."""
-    ref = np.concatenate([ref, np.zeros(max(0, len(mic) - len(ref)), ref.dtype)])[: len(mic)]
+    """One stream through the offline echo stage in the microphone thread's blocks."""
     path, feeder = offline_echo_path(ref)
+    step = round(CHUNK_SECONDS * path.sample_rate_hz)
     try:
-        for offset in range(0, len(mic), BLOCK):
-            t = offset / 16000
-            feeder.until(t + BLOCK / 16000)
-            path.process(mic[offset : offset + BLOCK], t)
+        for offset in range(0, len(mic), step):
+            t = offset / path.sample_rate_hz
+            feeder.until(t + CHUNK_SECONDS)
+            path.process(mic[offset : offset + step], t)
     finally:
         path.close()
     return path.stats

@@ -259,11 +259,13 @@ class EchoPath:
         # filter works; the upper quartile is the box alone unless they talked 3/4 of the time.
         removed = [10 * np.log10(e_in / max(e_out, 1.0)) for e_in, _, e_out in self._lately]
         lately = float(np.percentile(removed, 75))
-        linear = [10 * np.log10(e_in / max(e_lin, 1.0)) for e_in, e_lin, _ in self._lately]
-        log.debug(
-            "echo removed lately: %.1f dB with the suppressor, %.1f dB by the filter alone "
-            "(upper quartiles of %d blocks)", lately, float(np.percentile(linear, 75)), len(removed),
-        )  # fmt: skip
+        if log.isEnabledFor(logging.DEBUG):  # the filter's own figure is for the log only
+            linear = [10 * np.log10(e_in / max(e_lin, 1.0)) for e_in, e_lin, _ in self._lately]
+            log.debug(
+                "echo removed lately: %.1f dB with the suppressor, %.1f dB by the filter alone "
+                "(upper quartiles of %d blocks)", lately, float(np.percentile(linear, 75)),
+                len(removed),
+            )  # fmt: skip
         return lately < POOR_REMOVAL_DB
 
     @property
@@ -431,7 +433,11 @@ class OfflineReference:
 
 
 def offline_echo_path(reference_pcm16: np.ndarray) -> tuple[EchoPath, OfflineReference]:
-    """The product's echo stage for a recording with its played reference (stream clock = 0)."""
+    """The product's echo stage for a recording with its played reference (stream clock = 0).
+
+    The reference need not be as long as the recording: past its end the speaker was silent
+    (`ReferenceBuffer.take` gives zeros where nothing played), and what lies past the
+    recording's end is never asked for."""
     buffer = ReferenceBuffer()
     path = EchoPath(buffer)
     return path, OfflineReference(buffer, pcm16_to_float(np.asarray(reference_pcm16, PCM16)))

@@ -32,10 +32,7 @@ def listen_to_recording(
     step = round(chunk_seconds * rate)
     echo = feeder = None
     if reference_pcm16 is not None:
-        reference = np.frombuffer(reference_pcm16, PCM16)
-        if len(reference) < len(mic):  # the speaker was silent after its recording ends
-            reference = np.concatenate([reference, np.zeros(len(mic) - len(reference), PCM16)])
-        echo, feeder = offline_echo_path(reference[: len(mic)])
+        echo, feeder = offline_echo_path(np.frombuffer(reference_pcm16, PCM16))
         if listener.guard is not None:  # as live: no non-safety command until it has lined up
             listener.guard.echo = echo
     heard: list[HeardCommand] = []
