@@ -84,12 +84,9 @@ def logits(head: Head, windows: np.ndarray, member: int = 0) -> np.ndarray:
 def predict(head: Head, windows: np.ndarray) -> np.ndarray:
     """Class probabilities of (B, frames, dim) or (frames, dim) windows: the mean of the
     members' softmax outputs."""
-    total = None
-    for member in range(len(head.members)):
-        z = logits(head, windows, member)
-        z = z - z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        p = e / e.sum(axis=1, keepdims=True)
-        total = p if total is None else total + p
-    assert total is not None  # a head has at least one member
-    return total / len(head.members)
+    return np.mean([_softmax(logits(head, windows, m)) for m in range(len(head.members))], axis=0)
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
