@@ -76,3 +76,40 @@ def Spotter_config():
     from voiceguide.speech_in.engines.neural.spotter import SpotterConfig
 
     return SpotterConfig()
+
+
+def test_a_command_waits_for_the_talk_to_stop():
+    """The gap rule: a confident run is held while speech goes on, and decided once it stops."""
+    from voiceguide.speech_in.engines.neural.spotter import SpotterConfig
+
+    classes = ("none", "pain", "skip")
+    probs = np.array([[1, 0, 0]] * 3 + [[0.01, 0, 0.99]] * 6 + [[1, 0, 0]] * 12, np.float32)
+    config = SpotterConfig(gap_seconds=0.08, gap_safety_seconds=0.08)
+    talking = np.zeros(len(probs))  # speech right up to every window's end
+    assert decide_sequence(probs, classes, config, gaps=talking) == []
+    stops = np.where(np.arange(len(probs)) >= 7, 0.1, 0.0)  # the talk stops before window 7
+    assert [(j, c) for j, c, _ in decide_sequence(probs, classes, config, gaps=stops)] == [(7, 2)]
+    # No speech found by the energy tracker (loud babble) holds nothing back.
+    unheard = np.full(len(probs), np.inf)
+    assert [j for j, _, _ in decide_sequence(probs, classes, config, gaps=unheard)] == [5]
+
+
+def test_the_gap_is_how_long_the_tracker_heard_no_speech(spotter):
+    rng = np.random.default_rng(0)
+    floor = rng.standard_normal(16000 * 3) * 10
+    tone = np.sin(np.arange(8000) * 2 * np.pi * 300 / 16000) * 8000
+    pcm = floor.copy()
+    pcm[16000:24000] += tone  # speech from 1.0 to 1.5 s
+    run(spotter, pcm.astype(np.int16))
+    assert spotter._gap(1.4) == pytest.approx(0.0, abs=0.02)
+    assert spotter._gap(1.8) == pytest.approx(0.3, abs=0.03)
+    spotter.reset()
+    spotter.accept(floor.astype(np.int16).tobytes())
+    assert spotter._gap(2.5) == np.inf
+
+
+def test_a_command_between_stretches_of_digital_silence_is_decided(spotter):
+    """Zeros (padding, a muted input) must not make the fixture's faint hiss count as talk."""
+    zeros = np.zeros(24000, np.int16)
+    pcm = np.concatenate([zeros, read(FIXTURES / "stop__stop__joe.wav"), zeros])
+    assert [d.command for d in run(spotter, pcm)] == ["stop"]

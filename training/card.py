@@ -21,6 +21,16 @@ def _table(ev: dict) -> str:
     return "\n".join(rows)
 
 
+def _in_use() -> str:
+    """The spotter's default decision settings, as the product runs them."""
+    import dataclasses
+
+    from voiceguide.speech_in.engines.neural.spotter import SpotterConfig
+
+    shown = {k: v for k, v in dataclasses.asdict(SpotterConfig()).items() if v != {}}
+    return ", ".join(f"{k} {v}" for k, v in shown.items())
+
+
 def main() -> None:
     """Render the card."""
     parser = argparse.ArgumentParser()
@@ -117,9 +127,13 @@ command (30%) or just after it (15%, labelled none); simulated-room reverberatio
 (pyroomacoustics shoebox, RT60 0.15-0.7 s, 50%); level -30..-17 dBFS; a cheap-mic band limit
 (40%); clipping (10%); a -66 dBFS floor.
 
-## Tuned decision settings (validation voices)
+## Tuned decision settings (validation voices, at build time)
 threshold {t["threshold"]}, confirm_hops {t["confirm_hops"]}, early_threshold (pain, stop)
 {t["early_threshold"]}. Validation: {json.dumps(s["validation"])}
+
+## Decision settings the product runs
+`SpotterConfig`'s defaults, retuned after the build on the benchmark's train split (the
+training voices) by `training.tune_rule` (training/README.md): {_in_use()}.
 
 ## Held-out figures (benchmark test split: unseen voices and talk)
 Command: `{args.eval_command or ".venv/bin/python -m training.evaluate" + (" --quick" if ev.get("quick") else "")}`

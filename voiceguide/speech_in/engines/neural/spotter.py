@@ -12,6 +12,7 @@ unbroken speech only a safety command (pain, stop) or a very confident one is ac
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,9 @@ from .frontend import RATE_HZ, STEP_SAMPLES, FrontEnd, embedding_end_seconds
 from .head import HEAD_FILE, Head, load_head, predict
 
 SAFETY = ("pain", "stop")
+# The energy tracker's noise floor never goes under this (dB of int16 power per 10 ms frame):
+# about -67 dBFS, under the self-noise of any microphone (the corpora's quietest is ~22 dB).
+MIN_FLOOR_DB = 20.0
 
 
 @dataclass(frozen=True)
@@ -38,30 +42,43 @@ class Detection:
 
 @dataclass(frozen=True)
 class SpotterConfig:
-    """Decision thresholds (defaults tuned on the training voices' validation split)."""
+    """Decision thresholds, tuned by training.tune_rule on the benchmark's train split."""
 
-    threshold: float = 0.9  # mean probability over the confirming windows
+    threshold: float = 0.95  # mean probability over the confirming windows
     class_thresholds: dict[str, float] = field(default_factory=dict)
     confirm_hops: int = 3
-    early_threshold: float = 0.95  # pain/stop: one window this confident decides
+    early_threshold: float = 0.98  # pain/stop: one window this confident decides
     release: float = 0.35  # scores must fall below this before the next decision...
     release_hops: int = 2  # ...for this many windows
     refractory_seconds: float = 0.8
     long_talk_seconds: float = 5.0
     long_talk_threshold: float = 0.9
+    # A command is decided only once the energy tracker has heard this long without speech
+    # after it: talk that runs on past a command word ("the news at six o'clock") is talk.
+    # Safety commands have their own wait, for their latency goal. 0 turns it off.
+    gap_seconds: float = 0.08
+    gap_safety_seconds: float = 0.08
 
 
 def decide_sequence(
-    probs: np.ndarray, classes: tuple[str, ...], config: SpotterConfig
+    probs: np.ndarray,
+    classes: tuple[str, ...],
+    config: SpotterConfig,
+    gaps: np.ndarray | None = None,
+    long_talk: np.ndarray | None = None,
 ) -> list[tuple[int, int, float]]:
     """Pure decision rule over a (n, classes) score sequence: [(window index, class, score)].
 
-    (The streaming class applies the same rule one window at a time, plus the long-talk rule.)
+    `gaps` (seconds without speech before each window's end; none means always quiet) and
+    `long_talk` (whether each window ends unbroken talk) are what the streaming class works
+    out from its energy tracker; it applies the same rule one window at a time.
     """
     state = _DecisionState()
     out = []
     for j, p in enumerate(probs):
-        hit = state.step(j, p, classes, config, long_talk=False)
+        gap = math.inf if gaps is None else float(gaps[j])
+        talk = False if long_talk is None else bool(long_talk[j])
+        hit = state.step(j, p, classes, config, long_talk=talk, gap=gap)
         if hit is not None:
             out.append((j, *hit))
     return out
@@ -74,7 +91,8 @@ class _DecisionState:
         self.quiet = 0
 
     def step(self, j: int, p: np.ndarray, classes: tuple[str, ...], cfg: SpotterConfig,
-             long_talk: bool) -> tuple[int, float] | None:  # fmt: skip
+             long_talk: bool, gap: float) -> tuple[int, float] | None:  # fmt: skip
+        """One window; `gap` is how long no speech has been heard before its end."""
         top = int(np.argmax(p[1:])) + 1
         score = float(p[top])
         if self.fired_at is not None:  # wait for the utterance to be over
@@ -94,7 +112,10 @@ class _DecisionState:
         self.run.append(p)
         mean = np.mean(self.run[-cfg.confirm_hops :], axis=0)
         cls = int(np.argmax(mean[1:])) + 1
-        early = classes[cls] in SAFETY and score >= cfg.early_threshold and cls == top
+        safety = classes[cls] in SAFETY
+        early = safety and score >= cfg.early_threshold and cls == top
+        if gap < (cfg.gap_safety_seconds if safety else cfg.gap_seconds):
+            return None  # the talk may go on: keep the run and look again at the next window
         if early or (len(self.run) >= cfg.confirm_hops and mean[cls] >= thr):
             self.fired_at = j
             self.quiet = 0
@@ -111,6 +132,8 @@ class Spotter:
         self.config = config or SpotterConfig()
         self.frontend = frontend or FrontEnd()
         self._silence = self._silence_embedding()
+        c = self.config
+        self._near = min(c.threshold, c.early_threshold, *c.class_thresholds.values())
         self.reset()
 
     def _silence_embedding(self) -> np.ndarray:
@@ -146,17 +169,23 @@ class Spotter:
             self._energy = self._energy[-3000:]
         # (times are computed from the end of the list, so trimming the front is safe)
 
-    def _segment(self, until: float) -> tuple[float, float, float]:
-        """(start, end, length of unbroken speech) of the talk ending before `until`."""
+    def _segment(self, until: float) -> tuple[float, float, float, bool]:
+        """(start, end, length of unbroken speech, found) of the talk ending before `until`.
+
+        With no speech found (found False), the span is the second before `until`.
+        """
         energy = np.array(self._energy)
         total = len(energy)
         now = self.seconds
         floor = float(np.percentile(np.array(self._floor), 10)) if self._floor else 0.0
+        # Digital silence (padding, a muted input) would put the floor at 0 dB and make the
+        # faintest hiss count as speech, so that the talk would never seem to stop.
+        floor = max(floor, MIN_FLOOR_DB)
         speech = energy > floor + 9.0
         last = min(total, total - round((now - until) * 100))
         idx = np.flatnonzero(speech[:last])
         if len(idx) == 0:
-            return max(0.0, until - 1.0), until, 0.0
+            return max(0.0, until - 1.0), until, 0.0, False
         end_i = idx[-1]
         t0 = now - total / 100
         # utterance start: go back while gaps are shorter than 300 ms, at most 2.5 s
@@ -178,7 +207,16 @@ class Spotter:
                 break
             if speech[k]:
                 seg_i = k
-        return t0 + start_i / 100, t0 + (end_i + 1) / 100, (start_i - seg_i) / 100
+        return t0 + start_i / 100, t0 + (end_i + 1) / 100, (start_i - seg_i) / 100, True
+
+    def _gap(self, until: float) -> float:
+        """Seconds without speech before `until`; infinite when the tracker finds no speech.
+
+        (In loud babble the tracker cannot tell a command from the noise floor; the head
+        decides there, so "no speech found" must not hold a decision back.)
+        """
+        _start, end, _unbroken, found = self._segment(until)
+        return until - end if found else math.inf
 
     def accept(self, pcm16: bytes | np.ndarray) -> list[Detection]:
         """Feed audio (any length); returns the commands decided with it."""
@@ -200,9 +238,11 @@ class Spotter:
             cls_guess = self.head.classes[int(np.argmax(p[1:])) + 1]
             if cls_guess not in SAFETY and p.max() > 0.3:
                 long_talk = self._segment(w)[2] > self.config.long_talk_seconds
-            hit = self._state.step(index, p, self.head.classes, self.config, long_talk)
+            # (only worked out when a decision could be near: it walks the energy track)
+            gap = self._gap(w) if p[1:].max() >= self._near else math.inf
+            hit = self._state.step(index, p, self.head.classes, self.config, long_talk, gap)
             if hit is not None:
-                start, end, _ = self._segment(w)
+                start, end, _, _ = self._segment(w)
                 out.append(
                     Detection(self.head.classes[hit[0]], hit[1], start, end, True, self.seconds)
                 )
