@@ -18,7 +18,7 @@ import sys
 import numpy as np
 
 from bench.corpus import OUT_DIR
-from voiceguide.speech_in.echo_path import EchoStats, offline_echo_path
+from voiceguide.speech_in.echo_path import EchoStats, feed_recording, offline_echo_path
 from voiceguide.speech_in.recording import CHUNK_SECONDS
 from voiceguide.speech_out.synth import read_wav
 
@@ -26,12 +26,8 @@ from voiceguide.speech_out.synth import read_wav
 def run_stream(mic: np.ndarray, ref: np.ndarray) -> EchoStats:
     """One stream through the offline echo stage in the microphone thread's blocks."""
     path, feeder = offline_echo_path(ref)
-    step = round(CHUNK_SECONDS * path.sample_rate_hz)
     try:
-        for offset in range(0, len(mic), step):
-            t = offset / path.sample_rate_hz
-            feeder.until(t + CHUNK_SECONDS)
-            path.process(mic[offset : offset + step], t)
+        feed_recording(path, feeder, mic, round(CHUNK_SECONDS * path.sample_rate_hz))
     finally:
         path.close()
     return path.stats

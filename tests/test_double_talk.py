@@ -7,7 +7,12 @@ import numpy as np
 import pytest
 
 from voiceguide.speech_in.echo_cancel import load_speexdsp
-from voiceguide.speech_in.echo_path import EchoPath, OfflineReference, offline_echo_path
+from voiceguide.speech_in.echo_path import (
+    EchoPath,
+    OfflineReference,
+    feed_recording,
+    offline_echo_path,
+)
 
 RATE = 16000
 pytestmark = pytest.mark.skipif(load_speexdsp() is None, reason="libspeexdsp1 is not installed")
@@ -38,9 +43,7 @@ def _to_int16(x: np.ndarray) -> np.ndarray:
 
 
 def _feed(path: EchoPath, feeder: OfflineReference, mic: np.ndarray, seconds: float) -> None:
-    for offset in range(0, round(seconds * RATE), 480):
-        feeder.until(offset / RATE + 0.03)
-        path.process(mic[offset : offset + 480], offset / RATE)
+    feed_recording(path, feeder, mic[: round(seconds * RATE)], 480)
 
 
 def _scene(person_db: float | None) -> tuple[EchoPath, np.ndarray]:

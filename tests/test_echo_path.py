@@ -15,6 +15,7 @@ from voiceguide.speech_in.echo_cancel import load_speexdsp
 from voiceguide.speech_in.echo_path import (
     EchoPath,
     OfflineReference,
+    feed_recording,
     gcc_phat_delay,
     offline_echo_path,
 )
@@ -36,12 +37,7 @@ def _talk(seconds: float, seed: int = 1) -> np.ndarray:
 
 def _feed(path: EchoPath, feeder: OfflineReference, mic: np.ndarray) -> np.ndarray:
     """The microphone through `path` in 30 ms blocks, its reference handed over ahead."""
-    out = []
-    for offset in range(0, len(mic), 480):
-        t = offset / RATE
-        feeder.until(t + 0.03)
-        out.append(path.process(mic[offset : offset + 480], t))
-    return np.concatenate(out)
+    return feed_recording(path, feeder, mic, 480)
 
 
 def _run(mic: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, object]:

@@ -91,19 +91,16 @@ def babble(bank: list[np.ndarray], n: int, rng: np.random.Generator, talkers: in
 
 def after_echo_canceller(mic: np.ndarray, reference: np.ndarray, block: int = 1600) -> np.ndarray:
     """What the product's echo stage (speech_in.echo_path) leaves of `mic`, given what the box
-    played (`reference`, on the same clock), fed in 100 ms blocks as the live capture does."""
-    from voiceguide.speech_in.echo_path import offline_echo_path
+    played (`reference`, on the same clock), fed in `block`-sample blocks. (The training scenes
+    were made with 100 ms blocks; the live microphone thread feeds 30 ms, which is what
+    training.tune_rule passes.)"""
+    from voiceguide.speech_in.echo_path import feed_recording, offline_echo_path
 
     mic16 = (np.clip(mic, -1, 1) * 32767).astype(np.int16)
     ref16 = (np.clip(reference[: len(mic)], -1, 1) * 32767).astype(np.int16)
     path, feeder = offline_echo_path(ref16)
-    out = []
     try:
-        for off in range(0, len(mic16), block):
-            t = off / RATE_HZ
-            feeder.until(t + block / RATE_HZ)
-            out.append(path.process(mic16[off : off + block], t))
+        cleaned = feed_recording(path, feeder, mic16, block).astype(np.float32) / 32768
     finally:
         path.close()
-    cleaned = np.concatenate(out).astype(np.float32) / 32768
     return np.pad(cleaned, (0, len(mic) - len(cleaned)))

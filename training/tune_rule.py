@@ -33,9 +33,11 @@ def _record(i: int) -> tuple[int, dict[str, np.ndarray]]:
     from voiceguide.speech_in.engines.neural.frontend import embedding_end_seconds
     from voiceguide.speech_in.engines.neural.head import predict
     from voiceguide.speech_in.engines.neural.spotter import Spotter
+    from voiceguide.speech_in.recording import CHUNK_SECONDS
 
     s = _STREAMS[i]
-    audio = s.audio if s.reference is None else after_echo_canceller(s.audio, s.reference)
+    block = round(CHUNK_SECONDS * 16000)  # the microphone thread's blocks, as the bench feeds
+    audio = s.audio if s.reference is None else after_echo_canceller(s.audio, s.reference, block)
     pcm = (np.clip(audio, -1, 1) * 32767).astype(np.int16)
     pad = (np.random.default_rng(1).standard_normal(int(0.6 * 16000)) * 16).astype(np.int16)
     pcm = np.concatenate([pcm, pad])  # what Spotter.flush adds

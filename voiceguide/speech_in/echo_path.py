@@ -441,3 +441,17 @@ def offline_echo_path(reference_pcm16: np.ndarray) -> tuple[EchoPath, OfflineRef
     buffer = ReferenceBuffer()
     path = EchoPath(buffer)
     return path, OfflineReference(buffer, pcm16_to_float(np.asarray(reference_pcm16, PCM16)))
+
+
+def feed_recording(
+    path: EchoPath, feeder: OfflineReference, mic_pcm16: np.ndarray, block_samples: int
+) -> np.ndarray:
+    """A recording through `path` in blocks, as the microphone thread feeds it (the reference
+    handed over just ahead of each block); returns what the stage leaves. `path` stays open."""
+    rate = path.sample_rate_hz
+    out = [np.zeros(0, PCM16)]
+    for offset in range(0, len(mic_pcm16), block_samples):
+        t = offset / rate
+        feeder.until(t + block_samples / rate)
+        out.append(path.process(mic_pcm16[offset : offset + block_samples], t))
+    return np.concatenate(out)
