@@ -128,15 +128,18 @@ def main() -> int:
 
     talk_seconds = 0.0
     false = 0
+    false_by: dict[str, dict[str, int]] = {"session": defaultdict(int), "idle": defaultdict(int)}
     false_examples: list[str] = []
     for sentence in TALK:
         for voice in VOICES:
             for speed in SPEEDS:
                 pcm = espeak(sentence, voice, speed)
                 talk_seconds += len(pcm) / 2 / 16000 - LEAD - TAIL
-                for listener in (session, idle):
+                for grammar, listener in (("session", session), ("idle", idle)):
                     got = heard(listener, pcm)
                     false += len(got)
+                    for command in got:
+                        false_by[grammar][command] += 1
                     if got:
                         false_examples.append(f"{sentence} -> {','.join(got)}")
 
@@ -157,6 +160,10 @@ def main() -> int:
     print(f"Talk: {len(TALK)} sentences x {len(VOICES) * len(SPEEDS)} voice/speed = "
           f"{talk_seconds / 60:.1f} min, heard by the session and the idle grammar: "
           f"{false} false commands, {false / hours / 2:.0f} per hour of talk per grammar")  # fmt: skip
+    for grammar, counts in false_by.items():
+        n = sum(counts.values())
+        kinds = ", ".join(f"{command} {c}" for command, c in sorted(counts.items())) or "none"
+        print(f"- {grammar} grammar: {n} false ({n / hours:.0f} per hour of talk): {kinds}")
     for example in false_examples[:12]:
         print(f"  false: {example}")
     for command, misses in wrong.items():
