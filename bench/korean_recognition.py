@@ -33,7 +33,7 @@ from voiceguide.content.loader import bundled_routines_dir
 from voiceguide.content.locales import load_locale
 from voiceguide.core.idle import IdleMode
 from voiceguide.speech_in.factory import open_listener
-from voiceguide.speech_in.listener import Listener
+from voiceguide.speech_in.listener import HeardCommand, Listener
 from voiceguide.speech_in.recording import listen_to_recording
 
 VOICES = ("ko", "ko+f2", "ko+m3", "ko+f4")
@@ -78,11 +78,15 @@ def espeak(text: str, voice: str, speed: int) -> bytes:
     return (np.clip(audio, -1, 1) * 32767).astype(np.int16).tobytes()
 
 
-def heard(make: Callable[[], Listener], pcm: bytes) -> list[str]:
+def heard_commands(make: Callable[[], Listener], pcm: bytes) -> list[HeardCommand]:
     # A fresh listener per utterance (the model is loaded once): after Listener.reset() the
     # Vosk stream still hears later utterances far worse (20 % of commands instead of the
     # figures below), so reset alone would measure that, not the model.
-    return [h.command for h in listen_to_recording(make(), pcm)[0]]
+    return listen_to_recording(make(), pcm)[0]
+
+
+def heard(make: Callable[[], Listener], pcm: bytes) -> list[str]:
+    return [h.command for h in heard_commands(make, pcm)]
 
 
 def main() -> int:
@@ -129,6 +133,7 @@ def main() -> int:
     talk_seconds = 0.0
     false = 0
     false_by: dict[str, dict[str, int]] = {"session": defaultdict(int), "idle": defaultdict(int)}
+    false_phrases: dict[str, int] = defaultdict(int)  # "command 'phrase'" -> count
     false_examples: list[str] = []
     for sentence in TALK:
         for voice in VOICES:
@@ -136,10 +141,12 @@ def main() -> int:
                 pcm = espeak(sentence, voice, speed)
                 talk_seconds += len(pcm) / 2 / 16000 - LEAD - TAIL
                 for grammar, listener in (("session", session), ("idle", idle)):
-                    got = heard(listener, pcm)
+                    commands = heard_commands(listener, pcm)
+                    got = [h.command for h in commands]
                     false += len(got)
-                    for command in got:
-                        false_by[grammar][command] += 1
+                    for h in commands:
+                        false_by[grammar][h.command] += 1
+                        false_phrases[f"{h.command} '{h.phrase}'"] += 1
                     if got:
                         false_examples.append(f"{sentence} -> {','.join(got)}")
 
@@ -164,6 +171,8 @@ def main() -> int:
         n = sum(counts.values())
         kinds = ", ".join(f"{command} {c}" for command, c in sorted(counts.items())) or "none"
         print(f"- {grammar} grammar: {n} false ({n / hours:.0f} per hour of talk): {kinds}")
+    by_phrase = sorted(false_phrases.items(), key=lambda item: -item[1])
+    print(f"- by the phrase matched: {', '.join(f'{p} {c}' for p, c in by_phrase) or 'none'}")
     for example in false_examples[:12]:
         print(f"  false: {example}")
     for command, misses in wrong.items():
