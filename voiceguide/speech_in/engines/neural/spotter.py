@@ -177,11 +177,7 @@ class Spotter:
         energy = np.array(self._energy)
         total = len(energy)
         now = self.seconds
-        floor = float(np.percentile(np.array(self._floor), 10)) if self._floor else 0.0
-        # Digital silence (padding, a muted input) would put the floor at 0 dB and make the
-        # faintest hiss count as speech, so that the talk would never seem to stop.
-        floor = max(floor, MIN_FLOOR_DB)
-        speech = energy > floor + 9.0
+        speech = energy > self._floor_db() + 9.0
         last = min(total, total - round((now - until) * 100))
         idx = np.flatnonzero(speech[:last])
         if len(idx) == 0:
@@ -209,14 +205,22 @@ class Spotter:
                 seg_i = k
         return t0 + start_i / 100, t0 + (end_i + 1) / 100, (start_i - seg_i) / 100, True
 
+    def _floor_db(self) -> float:
+        floor = float(np.percentile(np.array(self._floor), 10)) if self._floor else 0.0
+        # Digital silence (padding, a muted input) would put the floor at 0 dB and make the
+        # faintest hiss count as speech, so that the talk would never seem to stop.
+        return max(floor, MIN_FLOOR_DB)
+
     def _gap(self, until: float) -> float:
         """Seconds without speech before `until`; infinite when the tracker finds no speech.
 
         (In loud babble the tracker cannot tell a command from the noise floor; the head
         decides there, so "no speech found" must not hold a decision back.)
         """
-        _start, end, _unbroken, found = self._segment(until)
-        return until - end if found else math.inf
+        energy = np.array(self._energy)
+        last = min(len(energy), len(energy) - round((self.seconds - until) * 100))
+        speech = np.flatnonzero(energy[: max(0, last)] > self._floor_db() + 9.0)
+        return (last - 1 - speech[-1]) / 100 if len(speech) else math.inf
 
     def accept(self, pcm16: bytes | np.ndarray) -> list[Detection]:
         """Feed audio (any length); returns the commands decided with it."""
