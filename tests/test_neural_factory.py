@@ -61,3 +61,15 @@ def test_the_committed_head_knows_every_session_command() -> None:
     from voiceguide.speech_in.engines.neural_engine import head_classes
 
     assert head_classes() == {c.value for c in Command}
+
+
+def test_the_spotter_is_told_when_the_box_talks() -> None:
+    """The echo guard's `playing_text` also lifts the spotter's gap rule while the box talks."""
+    saying: list[str | None] = [None]
+    listener = open_listener(NEURAL, EN, EN.commands, playing_text=lambda: saying[0])
+    assert isinstance(listener.engine, NeuralEngine)
+    box_talking = listener.engine.spotter.box_talking
+    assert box_talking is not None and not box_talking()
+    saying[0] = "Breathe out slowly."
+    assert box_talking()
+    assert open_listener(NEURAL, EN, EN.commands).engine.spotter.box_talking is None  # type: ignore[attr-defined]

@@ -113,3 +113,17 @@ def test_a_command_between_stretches_of_digital_silence_is_decided(spotter):
     zeros = np.zeros(24000, np.int16)
     pcm = np.concatenate([zeros, read(FIXTURES / "stop__stop__joe.wav"), zeros])
     assert [d.command for d in run(spotter, pcm)] == ["stop"]
+
+
+def test_while_the_box_talks_the_gap_rule_is_lifted():
+    """A hum that goes on under the end of a command (what the canceller leaves of the box's
+    voice) holds the decision back, unless the spotter knows the box is talking."""
+    pcm = read(FIXTURES / "stop__stop__joe.wav").astype(np.float32)
+    end = np.flatnonzero(np.abs(pcm) > 300)[-1]
+    t = np.arange(len(pcm) - end)
+    pcm[end:] += (
+        np.sin(t * 2 * np.pi * 200 / 16000) * 600 * (1 + 0.5 * np.sin(t * 2 * np.pi / 4000))
+    )
+    pcm = np.concatenate([pcm, np.zeros(8000)]).astype(np.int16)
+    assert run(Spotter(box_talking=lambda: False), pcm) == []
+    assert [d.command for d in run(Spotter(box_talking=lambda: True), pcm)] == ["stop"]

@@ -21,6 +21,7 @@ def test_replay_matches_the_streaming_spotter():
     live += spotter.flush()
     tune_rule._STREAMS[:] = [Stream("s", "commands", "clean", audio)]
     _, rec = tune_rule._record(0)
+    rec["box"] = tune_rule.box_flags(rec["at"], [])
     rec = {f"0.{k}": v for k, v in rec.items()}
     replayed = tune_rule.replay(rec, 1, spotter.head.classes, SpotterConfig())[0]
     assert len(live) >= 3, "the fixtures should give their commands"

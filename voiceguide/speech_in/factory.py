@@ -68,6 +68,7 @@ def engine_for(
     locale: Locale,
     commands: Mapping[str, Sequence[str]],
     on_missing: OnMissing = "error",
+    box_talking: Callable[[], bool] | None = None,
 ) -> Engine:
     """The configured engine, restricted to `commands`, with its model resolved.
 
@@ -85,7 +86,7 @@ def engine_for(
                 2,
             )
         if spots(commands):
-            return NeuralEngine(commands)
+            return NeuralEngine(commands, box_talking)
         settings = dataclasses.replace(settings, engine=GRAMMAR_ENGINE)
     model_path = None
     if settings.engine == "vosk":
@@ -128,7 +129,9 @@ def open_listener(
     """
     on_missing: OnMissing = "warn" if isinstance(commands, UserPhrases) else "error"
     commands = spoken_commands(locale, commands)
-    engine = engine_for(settings, locale, commands, on_missing)
+    # The neural spotter lifts its "has the talk stopped?" test while the box speaks.
+    box_talking = (lambda: playing_text() is not None) if playing_text is not None else None
+    engine = engine_for(settings, locale, commands, on_missing, box_talking)
     if rejection is None:
         rejection = _rejection_for(settings, engine)
     guard = EchoGuard(playing_text, echo) if playing_text is not None else None

@@ -10,7 +10,7 @@ so the listener's rejection passes its results through (`NEURAL_THRESHOLDS`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 
 from voiceguide.core.commands import Command
@@ -59,9 +59,14 @@ class NeuralEngine:
 
     sample_rate_hz = SAMPLE_RATE_HZ
 
-    def __init__(self, commands: Mapping[str, Sequence[str]]) -> None:
+    def __init__(
+        self,
+        commands: Mapping[str, Sequence[str]],
+        box_talking: Callable[[], bool] | None = None,
+    ) -> None:
+        """`box_talking` (whether the box is speaking now) goes to the spotter's gap rule."""
         try:
-            self.spotter = Spotter(committed_head())
+            self.spotter = Spotter(committed_head(), box_talking=box_talking)
         except (ImportError, OSError, ValueError) as exc:
             raise UserError(
                 f"the neural speech engine could not load ({exc}); reinstall voiceguide, "

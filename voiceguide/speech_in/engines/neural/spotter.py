@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -127,8 +128,11 @@ class Spotter:
     """Feed 16 kHz mono int16 audio; get Detections as they are decided."""
 
     def __init__(self, head: Head | Path | str | None = None, config: SpotterConfig | None = None,
-                 frontend: FrontEnd | None = None) -> None:  # fmt: skip
+                 frontend: FrontEnd | None = None,
+                 box_talking: Callable[[], bool] | None = None) -> None:  # fmt: skip
+        """`box_talking` says whether the box is speaking now; the gap rule is lifted then."""
         self.head = head if isinstance(head, Head) else load_head(head or HEAD_FILE)
+        self.box_talking = box_talking
         self.config = config or SpotterConfig()
         self.frontend = frontend or FrontEnd()
         self._silence = self._silence_embedding()
@@ -242,8 +246,12 @@ class Spotter:
             cls_guess = self.head.classes[int(np.argmax(p[1:])) + 1]
             if cls_guess not in SAFETY and p.max() > 0.3:
                 long_talk = self._segment(w)[2] > self.config.long_talk_seconds
-            # (only worked out when a decision could be near: it walks the energy track)
-            gap = self._gap(w) if p[1:].max() >= self._near else math.inf
+            # (only worked out when a decision could be near: it walks the energy track) While
+            # the box talks, what the echo canceller leaves of its voice goes on after the
+            # person's words, so the energy cannot tell whether they have stopped.
+            near = p[1:].max() >= self._near
+            box = self.box_talking is not None and self.box_talking()
+            gap = self._gap(w) if near and not box else math.inf
             hit = self._state.step(index, p, self.head.classes, self.config, long_talk, gap)
             if hit is not None:
                 start, end, _, _ = self._segment(w)
