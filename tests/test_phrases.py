@@ -93,3 +93,13 @@ def test_help_names_the_real_stop_word_mid_prompt_and_the_guard_mutes_only_that(
     assert guard.blocks(stops[0])
     pain = matcher.match(locale.commands["pain"][0])
     assert pain is not None and not guard.blocks(pain)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("아야", "pain"), ("아야 아야", "pain"), ("공부 해 아야 돼", None), ("[unk] 아야", None)],
+)
+def test_korean_ouch_counts_only_said_on_its_own(text: str, expected: str | None) -> None:
+    """Vosk writes the ending -아야 ("must") as 아야 too; inside longer talk it is not pain."""
+    found = PhraseMatcher(load_locale("ko")).match(text)
+    assert (found.command if found else None) == expected

@@ -47,6 +47,12 @@ def load_locale(language: str = "en") -> Locale:
             f"voiceguide/locales/{language}.yaml: typed_only names phrases that are not commands: "
             + ", ".join(sorted(typed_only - phrases))
         )
+    alone_only = frozenset(str(p) for p in data.get("alone_only", ()) or ())
+    if alone_only - phrases:
+        raise UserError(
+            f"voiceguide/locales/{language}.yaml: alone_only names phrases that are not commands: "
+            + ", ".join(sorted(alone_only - phrases))
+        )
     return Locale(
         language=data["language"],
         commands={k: tuple(v) for k, v in data["commands"].items()},
@@ -59,6 +65,7 @@ def load_locale(language: str = "en") -> Locale:
         asr_fillers=tuple(str(w) for w in data.get("asr_fillers", ()) or ()),
         counting=tuple(str(w) for w in data.get("counting", ()) or ()),
         typed_only=typed_only,
+        alone_only=alone_only,
         voice=str(data.get("voice") or ""),
         pain_negation={
             str(k): tuple(str(w) for w in v or ())

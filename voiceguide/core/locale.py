@@ -28,6 +28,10 @@ class Locale:
     # Command phrases obeyed when typed but not listened for: too short for a speech engine
     # to tell from ordinary talk (measured in docs/benchmarks.md).
     typed_only: frozenset[str] = frozenset()
+    # Command phrases obeyed only when they are all that was said (repeats allowed): a word
+    # that is also a common part of other words in speech recognisers' output (Korean "아야",
+    # which Vosk also writes for the ending -아야 "must").
+    alone_only: frozenset[str] = frozenset()
 
     def prompt(self, key: str, **values: object) -> str:
         """Return prompt `key` with its {placeholders} filled in."""

@@ -55,6 +55,12 @@ def _starts(words: list[str], phrase_words: list[str]) -> list[int]:
     return [i for i in range(len(words) - n + 1) if words[i : i + n] == phrase_words]
 
 
+def _only(words: list[str], phrase_words: list[str]) -> bool:
+    """True if `words` are `phrase_words` said one or more times and nothing else."""
+    n = len(phrase_words)
+    return bool(words) and len(words) % n == 0 and words == phrase_words * (len(words) // n)
+
+
 class PhraseMatcher:
     """Finds a locale's command phrases in text as whole-word sequences."""
 
@@ -76,6 +82,8 @@ class PhraseMatcher:
         taken: set[int] = set()
         found: list[PhraseMatch] = []
         for command, phrase, pwords in self._table:
+            if phrase in self.locale.alone_only and not _only(words, pwords):
+                continue
             for start in _starts(words, pwords):
                 span = set(range(start, start + len(pwords)))
                 if taken & span:
