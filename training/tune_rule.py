@@ -50,7 +50,7 @@ def _record(i: int) -> tuple[int, dict[str, np.ndarray]]:
             spotter._history.append(emb)
             p = predict(spotter.head, np.stack(spotter._history))[0]
             w = embedding_end_seconds(index)
-            start, end, unbroken, _found = spotter._segment(w)
+            start, end, unbroken = spotter._segment(w)
             rows.append((index, spotter.seconds, start, end, unbroken, spotter._gap(w), *p))
     a = np.array(rows, np.float64)
     return i, {"index": a[:, 0].astype(int), "at": a[:, 1], "start": a[:, 2], "end": a[:, 3],

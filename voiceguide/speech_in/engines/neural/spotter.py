@@ -7,7 +7,10 @@ babble never gives: the first confident run of windows decides, and the spotter 
 quiet until the scores fall back (one decision per utterance). Pain and stop fire on a single
 confident window; the others need ``confirm_hops`` windows in a row. A small energy tracker
 gives the utterance's start and end, and applies the long-talk rule: after several seconds of
-unbroken speech only a safety command (pain, stop) or a very confident one is accepted.
+unbroken speech only a safety command (pain, stop) or a very confident one is accepted, and
+the gap rule: a command is decided only once the tracker has heard a short gap with no speech
+after it (talk that runs on past a command word is talk), unless it hears no speech at all
+(loud babble) or the box itself is talking (its echo residue would look like more talk).
 """
 
 from __future__ import annotations
@@ -173,11 +176,8 @@ class Spotter:
             self._energy = self._energy[-3000:]
         # (times are computed from the end of the list, so trimming the front is safe)
 
-    def _segment(self, until: float) -> tuple[float, float, float, bool]:
-        """(start, end, length of unbroken speech, found) of the talk ending before `until`.
-
-        With no speech found (found False), the span is the second before `until`.
-        """
+    def _segment(self, until: float) -> tuple[float, float, float]:
+        """(start, end, length of unbroken speech) of the talk ending before `until`."""
         energy = np.array(self._energy)
         total = len(energy)
         now = self.seconds
@@ -185,7 +185,7 @@ class Spotter:
         last = min(total, total - round((now - until) * 100))
         idx = np.flatnonzero(speech[:last])
         if len(idx) == 0:
-            return max(0.0, until - 1.0), until, 0.0, False
+            return max(0.0, until - 1.0), until, 0.0
         end_i = idx[-1]
         t0 = now - total / 100
         # utterance start: go back while gaps are shorter than 300 ms, at most 2.5 s
@@ -207,7 +207,7 @@ class Spotter:
                 break
             if speech[k]:
                 seg_i = k
-        return t0 + start_i / 100, t0 + (end_i + 1) / 100, (start_i - seg_i) / 100, True
+        return t0 + start_i / 100, t0 + (end_i + 1) / 100, (start_i - seg_i) / 100
 
     def _floor_db(self) -> float:
         floor = float(np.percentile(np.array(self._floor), 10)) if self._floor else 0.0
@@ -254,7 +254,7 @@ class Spotter:
             gap = self._gap(w) if near and not box else math.inf
             hit = self._state.step(index, p, self.head.classes, self.config, long_talk, gap)
             if hit is not None:
-                start, end, _, _ = self._segment(w)
+                start, end, _ = self._segment(w)
                 out.append(
                     Detection(self.head.classes[hit[0]], hit[1], start, end, True, self.seconds)
                 )
