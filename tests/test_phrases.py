@@ -103,3 +103,8 @@ def test_korean_ouch_counts_only_said_on_its_own(text: str, expected: str | None
     """Vosk writes the ending -아야 ("must") as 아야 too; inside longer talk it is not pain."""
     found = PhraseMatcher(load_locale("ko")).match(text)
     assert (found.command if found else None) == expected
+
+
+def test_the_lint_still_finds_korean_ouch_anywhere_in_what_the_box_says() -> None:
+    found = PhraseMatcher(load_locale("ko")).find_all("이제 아야 하고 쉬세요", negation=False)
+    assert [m.command for m in found] == ["pain"]

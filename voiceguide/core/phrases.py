@@ -77,12 +77,14 @@ class PhraseMatcher:
     def find_all(self, text: str, negation: bool = True) -> list[PhraseMatch]:
         """Every command phrase occurring in `text`, longest phrases first, no overlaps.
 
-        With `negation`, a negated pain phrase ("it doesn't hurt") is left out."""
+        With `negation`, a negated pain phrase ("it doesn't hurt") is left out, and an
+        `alone_only` phrase counts only when it is all of `text`. Without it every phrase
+        counts wherever it stands: the linter's strict reading of what the box says."""
         words = normalize(text)
         taken: set[int] = set()
         found: list[PhraseMatch] = []
         for command, phrase, pwords in self._table:
-            if phrase in self.locale.alone_only and not _only(words, pwords):
+            if negation and phrase in self.locale.alone_only and not _only(words, pwords):
                 continue
             for start in _starts(words, pwords):
                 span = set(range(start, start + len(pwords)))
