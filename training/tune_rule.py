@@ -5,10 +5,12 @@
 
 `record` runs the product's front end and head over every stream once (streams the box talks
 over first go through the product's echo stage, `training.augment.after_echo_canceller`) and
-keeps, per 80 ms window, the head's scores and what the spotter's energy tracker says about the
-talk (its start, end and length of unbroken speech). `sweep` then replays the spotter's own
-decision state (`spotter._DecisionState`, the long-talk rule included) for a grid of
-`SpotterConfig`s in seconds instead of hours, and scores each the way training.evaluate does.
+keeps, per 80 ms window, the head's scores, what the spotter's energy tracker says about the
+talk (its start, end, length of unbroken speech and the gap after it) and whether the box was
+talking (the corpus's played spans). `sweep` then replays the spotter's own rule
+(`spotter.decide_sequence`, with the long-talk and gap rules) for a grid of `SpotterConfig`s in
+seconds instead of hours, and scores each the way training.evaluate does. (`_record` steps the
+spotter's parts the way `Spotter.accept` does; tests/test_tune_rule.py holds the two together.)
 Only the train split may be swept: the test split is for reporting, through bench.asr_bench.
 """
 
