@@ -21,10 +21,28 @@ def test_replay_matches_the_streaming_spotter():
     live += spotter.flush()
     tune_rule._STREAMS[:] = [Stream("s", "commands", "clean", audio)]
     _, rec = tune_rule._record(0)
-    rec["box"] = tune_rule.box_flags(rec["at"], [])
     rec = {f"0.{k}": v for k, v in rec.items()}
     replayed = tune_rule.replay(rec, 1, spotter.head.classes, SpotterConfig())[0]
     assert len(live) >= 3, "the fixtures should give their commands"
     assert [(d.command, round(d.decided_at, 2)) for d in live] == [
         (e["command"], round(e["heard_at_seconds"], 2)) for e in replayed
     ]
+
+
+def test_replay_lifts_the_gap_rule_while_the_box_talks_as_the_spotter_does():
+    """A hum under the end of "stop" holds it back, unless the box is talking then."""
+    pcm = read(FIXTURES / "stop__stop__joe.wav").astype(np.float32)
+    end = np.flatnonzero(np.abs(pcm) > 300)[-1]
+    t = np.arange(len(pcm) - end)
+    pcm[end:] += (
+        np.sin(t * 2 * np.pi * 200 / 16000) * 600 * (1 + 0.5 * np.sin(t * 2 * np.pi / 4000))
+    )
+    audio = np.concatenate([pcm, np.zeros(8000)]).astype(np.int16).astype(np.float32) / 32767
+    seconds = len(audio) / 16000
+    for played, expected in (([], []), ([(0.0, seconds, "Breathe out.")], ["stop"])):
+        tune_rule._STREAMS[:] = [Stream("s", "commands", "clean", audio, played=played)]
+        _, rec = tune_rule._record(0)
+        rec = {f"0.{k}": v for k, v in rec.items()}
+        classes = Spotter().head.classes
+        replayed = tune_rule.replay(rec, 1, classes, SpotterConfig())[0]
+        assert [e["command"] for e in replayed] == expected

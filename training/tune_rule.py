@@ -9,8 +9,8 @@ keeps, per 80 ms window, the head's scores, what the spotter's energy tracker sa
 talk (its start, end, length of unbroken speech and the gap after it) and whether the box was
 talking (the corpus's played spans). `sweep` then replays the spotter's own rule
 (`spotter.decide_sequence`, with the long-talk and gap rules) for a grid of `SpotterConfig`s in
-seconds instead of hours, and scores each the way training.evaluate does. (`_record` steps the
-spotter's parts the way `Spotter.accept` does; tests/test_tune_rule.py holds the two together.)
+seconds instead of hours, and scores each the way training.evaluate does. (`_record` runs the
+product's `Spotter` and notes each window through its `_observe` hook.)
 Only the train split may be swept: the test split is for reporting, through bench.asr_bench.
 """
 
@@ -31,32 +31,37 @@ _STREAMS: list = []
 
 
 def _record(i: int) -> tuple[int, dict[str, np.ndarray]]:
+    from bench.asr_bench import _playing_at
     from training.augment import after_echo_canceller
-    from voiceguide.speech_in.engines.neural.frontend import embedding_end_seconds
-    from voiceguide.speech_in.engines.neural.head import predict
     from voiceguide.speech_in.engines.neural.spotter import Spotter
     from voiceguide.speech_in.recording import CHUNK_SECONDS
 
     s = _STREAMS[i]
+    clock = [0.0]
+    playing = _playing_at(s.played, clock)  # what the benchmark tells the echo guard
+    rows = []
+
+    class Recorder(Spotter):
+        """The product's spotter, noting what it knows at each window before deciding."""
+
+        def _observe(self, index: int, window_end: float, probs: np.ndarray) -> None:
+            start, end, unbroken = self._segment(window_end)
+            clock[0] = self.seconds
+            box = playing() is not None
+            rows.append((index, self.seconds, start, end, unbroken, self._gap(window_end), box,
+                         *probs))  # fmt: skip
+
     block = round(CHUNK_SECONDS * 16000)  # the microphone thread's blocks, as the bench feeds
     audio = s.audio if s.reference is None else after_echo_canceller(s.audio, s.reference, block)
     pcm = (np.clip(audio, -1, 1) * 32767).astype(np.int16)
-    pad = (np.random.default_rng(1).standard_normal(int(0.6 * 16000)) * 16).astype(np.int16)
-    pcm = np.concatenate([pcm, pad])  # what Spotter.flush adds
-    spotter = Spotter()
-    rows = []
+    spotter = Recorder()
     for k in range(0, len(pcm), 1600):
-        chunk = pcm[k : k + 1600]
-        spotter._track_energy(chunk)
-        for index, emb in spotter.frontend.accept(chunk):
-            spotter._history.append(emb)
-            p = predict(spotter.head, np.stack(spotter._history))[0]
-            w = embedding_end_seconds(index)
-            start, end, unbroken = spotter._segment(w)
-            rows.append((index, spotter.seconds, start, end, unbroken, spotter._gap(w), *p))
+        spotter.accept(pcm[k : k + 1600])
+    spotter.flush()
     a = np.array(rows, np.float64)
     return i, {"index": a[:, 0].astype(int), "at": a[:, 1], "start": a[:, 2], "end": a[:, 3],
-               "unbroken": a[:, 4], "gap": a[:, 5], "probs": a[:, 6:].astype(np.float32)}  # fmt: skip
+               "unbroken": a[:, 4], "gap": a[:, 5], "box": a[:, 6].astype(bool),
+               "probs": a[:, 7:].astype(np.float32)}  # fmt: skip
 
 
 def record(corpus: Path, out: Path, workers: int) -> None:
@@ -64,17 +69,18 @@ def record(corpus: Path, out: Path, workers: int) -> None:
     from voiceguide.speech_in.engines.neural.head import load_head
 
     _STREAMS[:] = load_saved(corpus)
-    for s in _STREAMS:  # load_saved keeps no reference; the echo streams need it
+    manifest = json.loads((corpus / "manifest.json").read_text())
+    for s, entry in zip(_STREAMS, manifest, strict=True):
+        # load_saved keeps neither what the box played nor when: the echo streams need both
+        s.played = entry["played"]
         ref = corpus / f"{s.name}.ref.wav"
         if ref.is_file():
             from voiceguide.speech_out.synth import read_wav
 
             s.reference = read_wav(ref).samples.astype(np.float32) / 32768
-    played = [e["played"] for e in json.loads((corpus / "manifest.json").read_text())]
     arrays: dict[str, np.ndarray] = {}
     with mp.get_context("fork").Pool(workers) as pool:
         for n, (i, rec) in enumerate(pool.imap_unordered(_record, range(len(_STREAMS)))):
-            rec["box"] = box_flags(rec["at"], played[i])
             for key, value in rec.items():
                 arrays[f"{i}.{key}"] = value
             print(f"\r{n + 1}/{len(_STREAMS)}", end="", flush=True)
@@ -83,31 +89,15 @@ def record(corpus: Path, out: Path, workers: int) -> None:
     np.savez_compressed(out, corpus=str(corpus), **arrays)
 
 
-def box_flags(at: np.ndarray, played: list) -> np.ndarray:
-    """Whether the box was talking at each time, as the benchmark's echo guard is told."""
-    from bench.asr_bench import GUARD_TAIL_SECONDS
-
-    box = np.zeros(len(at), bool)
-    for start, end, _text in played:
-        box |= (at >= start) & (at <= end + GUARD_TAIL_SECONDS)
-    return box
-
-
 def replay(rec: dict[str, np.ndarray], n: int, classes: tuple[str, ...], config) -> dict:
     """The spotter's decisions for every stream under `config`, in training.evaluate's form."""
-    from voiceguide.speech_in.engines.neural.spotter import SAFETY, decide_sequence
+    from voiceguide.speech_in.engines.neural.spotter import decide_sequence
 
     results: dict[int, list[dict]] = {}
     for i in range(n):
-        probs, at = rec[f"{i}.probs"], rec[f"{i}.at"]
-        start, end = rec[f"{i}.start"], rec[f"{i}.end"]
-        top = probs[:, 1:].argmax(axis=1) + 1
-        # the streaming spotter's long-talk test (Spotter.accept)
-        guess_other = ~np.isin(np.array(classes)[top], SAFETY) & (probs.max(axis=1) > 0.3)
-        long_talk = guess_other & (rec[f"{i}.unbroken"] > config.long_talk_seconds)
-        # The streaming spotter lifts the gap rule while the box talks (Spotter.box_talking).
-        gaps = np.where(rec[f"{i}.box"], np.inf, rec[f"{i}.gap"])
-        hits = decide_sequence(probs, classes, config, gaps, long_talk)
+        at, start, end = rec[f"{i}.at"], rec[f"{i}.start"], rec[f"{i}.end"]
+        hits = decide_sequence(rec[f"{i}.probs"], classes, config, rec[f"{i}.gap"],
+                               rec[f"{i}.unbroken"], rec[f"{i}.box"])  # fmt: skip
         events = [{"command": classes[c], "score": score, "start_seconds": float(start[j]),
                    "end_seconds": float(end[j]), "heard_at_seconds": float(at[j])}
                   for j, c, score in hits]  # fmt: skip

@@ -69,23 +69,35 @@ def decide_sequence(
     classes: tuple[str, ...],
     config: SpotterConfig,
     gaps: np.ndarray | None = None,
-    long_talk: np.ndarray | None = None,
+    unbroken: np.ndarray | None = None,
+    box: np.ndarray | None = None,
 ) -> list[tuple[int, int, float]]:
     """Pure decision rule over a (n, classes) score sequence: [(window index, class, score)].
 
-    `gaps` (seconds without speech before each window's end; none means always quiet) and
-    `long_talk` (whether each window ends unbroken talk) are what the streaming class works
-    out from its energy tracker; it applies the same rule one window at a time.
+    What the streaming class works out from its energy tracker and the box, per window:
+    `gaps`, seconds without speech before its end (none: always quiet); `unbroken`, seconds
+    of unbroken speech before the talk it ends (for the long-talk rule); `box`, whether the
+    box was talking (the gap rule is lifted then). It applies the same rule one window at a
+    time.
     """
     state = _DecisionState()
     out = []
     for j, p in enumerate(probs):
-        gap = math.inf if gaps is None else float(gaps[j])
-        talk = False if long_talk is None else bool(long_talk[j])
+        gap = math.inf if gaps is None or (box is not None and box[j]) else float(gaps[j])
+        talk = bool(
+            unbroken is not None
+            and _may_be_long_talk(p, classes)
+            and unbroken[j] > config.long_talk_seconds
+        )
         hit = state.step(j, p, classes, config, long_talk=talk, gap=gap)
         if hit is not None:
             out.append((j, *hit))
     return out
+
+
+def _may_be_long_talk(p: np.ndarray, classes: tuple[str, ...]) -> bool:
+    """Whether the long-talk rule could apply to this window (no need to measure the talk)."""
+    return classes[int(np.argmax(p[1:])) + 1] not in SAFETY and float(p.max()) > 0.3
 
 
 class _DecisionState:
@@ -242,23 +254,26 @@ class Spotter:
             if len(self.scores) > 1000:
                 del self.scores[:500]
             w = embedding_end_seconds(index)
-            long_talk = False
-            cls_guess = self.head.classes[int(np.argmax(p[1:])) + 1]
-            if cls_guess not in SAFETY and p.max() > 0.3:
-                long_talk = self._segment(w)[2] > self.config.long_talk_seconds
+            self._observe(index, w, p)
+            classes = self.head.classes
+            long_talk = (
+                _may_be_long_talk(p, classes)
+                and self._segment(w)[2] > self.config.long_talk_seconds
+            )
             # (only worked out when a decision could be near: it walks the energy track) While
             # the box talks, what the echo canceller leaves of its voice goes on after the
             # person's words, so the energy cannot tell whether they have stopped.
             near = p[1:].max() >= self._near
             box = self.box_talking is not None and self.box_talking()
             gap = self._gap(w) if near and not box else math.inf
-            hit = self._state.step(index, p, self.head.classes, self.config, long_talk, gap)
+            hit = self._state.step(index, p, classes, self.config, long_talk, gap)
             if hit is not None:
                 start, end, _ = self._segment(w)
-                out.append(
-                    Detection(self.head.classes[hit[0]], hit[1], start, end, True, self.seconds)
-                )
+                out.append(Detection(classes[hit[0]], hit[1], start, end, True, self.seconds))
         return out
+
+    def _observe(self, index: int, window_end: float, probs: np.ndarray) -> None:
+        """Called with each window's scores before it is decided (a hook for training tools)."""
 
     def flush(self) -> list[Detection]:
         """End of input: pad with 0.6 s of near-silence so a final command gets decided."""
