@@ -138,9 +138,37 @@ def test_a_microphone_that_does_not_hear_the_speaker_settles_without_an_echo() -
     mic = (np.random.default_rng(6).standard_normal(len(ref)) * 30).astype(np.int16)
     path, feeder = offline_echo_path(ref)
     _feed(path, feeder, mic)
-    # (GCC-PHAT may still latch onto a chance peak in the noise: harmless, nothing to cancel.)
+    # (GCC-PHAT may still latch onto a chance peak in the noise; the filter then removes
+    # nothing, so no echo is heard and the microphone passes untouched.)
     assert path.lined_up  # commands said over the box are not held back for good
     assert not path.unsettled(0.0)
+    path.close()
+
+
+def test_a_person_heard_over_a_box_the_microphone_does_not_hear_passes_untouched() -> None:
+    """No echo in the mic, but a person talking over the box: GCC-PHAT finds chance peaks
+    between the two voices, and a canceller run on them took 1.5-1.9 dB from the person's
+    words (the residual-echo suppressor). A filter that removes nothing has heard no echo."""
+    ref = _talk(10.0, seed=8)
+    mic = np.random.default_rng(9).standard_normal(len(ref)) * 30
+    mic[2 * RATE : 7 * RATE] += _talk(5.0, seed=10)
+    mic16 = mic.astype(np.int16)
+    path, feeder = offline_echo_path(ref)
+    out = _feed(path, feeder, mic16)
+    assert path.stats.delay_estimates > 0  # the chance peaks this is about
+    assert not path.echo_heard
+    assert np.array_equal(out, mic16[: len(out)])
+    assert path.stats.removed_db == 0.0
+    path.close()
+
+
+def test_an_echo_is_heard_within_two_seconds_of_the_box_talking() -> None:
+    ref = _talk(6.0, seed=11)
+    echo = np.concatenate([np.zeros(800), ref[:-800] * 0.3])  # 50 ms, -10 dB
+    path, feeder = offline_echo_path(ref)
+    noise = np.random.default_rng(12).standard_normal(len(ref)) * 30
+    _feed(path, feeder, (echo + noise).astype(np.int16))
+    assert path.stats.echo_heard_at is not None and path.stats.echo_heard_at < 2.0
     path.close()
 
 

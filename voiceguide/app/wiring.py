@@ -164,7 +164,8 @@ def remembered_echo_delay(config: Config) -> float:
 
 def remember_echo_delay(config: Config, mic: MicInput) -> None:
     """Keep the delay the echo canceller tracked, so the next run starts lined up."""
-    if mic.echo is None or not mic.echo.stats.delay_estimates:
+    # A delay with no echo heard is a chance correlation peak: not worth starting from.
+    if mic.echo is None or not mic.echo.stats.delay_estimates or not mic.echo.echo_heard:
         return
     record = {"devices": [str(config.output_device), str(config.input_device)],
               "delay_seconds": round(mic.echo.delay_seconds, 4)}  # fmt: skip

@@ -100,7 +100,8 @@ def cmd_recognize(args: argparse.Namespace, config: Config) -> int:
         if echo is not None:
             record["echo"] = {"delay_ms": round(echo.delay_seconds * 1000, 1),
                               "removed_db": round(echo.removed_db, 1),
-                              "filter_median_db": echo.filter_median_db}  # fmt: skip
+                              "filter_median_db": echo.filter_median_db,
+                              "echo_heard": echo.echo_heard_at is not None}  # fmt: skip
         print(json.dumps(record, ensure_ascii=False))
     return 2 if bad else 0
 

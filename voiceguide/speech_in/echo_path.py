@@ -14,7 +14,9 @@ to absorb the room's own reverberation.
 
 When the box has been silent for longer than the delay plus the filter's memory (0.2 s), the
 stage is a pass-through:
-it costs nothing, and the person's voice reaches the recogniser untouched.
+it costs nothing, and the person's voice reaches the recogniser untouched. It is one too
+until the canceller's filter has been seen removing the box's voice (`echo_heard`): a mic that
+does not hear the speaker gets nothing subtracted from the person's words.
 """
 
 from __future__ import annotations
@@ -73,6 +75,15 @@ LATELY_BLOCKS = 333
 LATELY_MIN_ENERGY = 480 * 100.0**2  # a 30 ms block above about -50 dBFS
 POOR_REMOVAL_DB = 15.0
 LOOK_AGAIN_SECONDS = 0.3  # words that grew by less than this since the last look keep its verdict
+# The canceller's output replaces the microphone only once its linear filter is seen removing
+# something: the upper quartile of its last loud blocks with the box talking at least this
+# many dB. With no echo in the microphone (a headset, a room test with no loopback) GCC-PHAT
+# still finds chance peaks between the box's voice and the person's, and the residual-echo
+# suppressor then took 1.5-1.9 dB from the person's words said over the box
+# (tests/test_echo_path.py); a filter that removes nothing has found no echo to remove.
+ECHO_HEARD_DB = 6.0
+ECHO_HEARD_BLOCKS = 10  # loud blocks (0.3 s) before the quartile counts
+HEARD_WINDOW_BLOCKS = 20
 
 
 @dataclass
@@ -81,6 +92,7 @@ class EchoStats:
 
     delay_seconds: float = 0.0  # the tracked playback-to-capture delay
     delay_estimates: int = 0  # how many correlation peaks were strong enough to count
+    echo_heard_at: float | None = None  # seconds of audio processed when the filter proved an echo
     active_seconds: float = 0.0  # audio that went through the canceller (the box talking)
     passed_seconds: float = 0.0  # audio passed through untouched (the box silent)
     energy_in: float = 0.0  # mic energy while the canceller ran
@@ -168,6 +180,14 @@ class EchoPath:
         # Energy in, out of the linear filter, and out of the suppressor, over the canceller's
         # last blocks with the box talking.
         self._lately: deque[tuple[float, float, float]] = deque(maxlen=LATELY_BLOCKS)
+        # What the linear filter removed from the last loud blocks, until an echo is heard.
+        self._heard_blocks: deque[float] = deque(maxlen=HEARD_WINDOW_BLOCKS)
+
+    @property
+    def echo_heard(self) -> bool:
+        """True once the canceller's filter has been seen removing the box's voice from the
+        microphone; until then the stage passes the microphone on untouched."""
+        return self.stats.echo_heard_at is not None
 
     @property
     def lined_up(self) -> bool:
@@ -317,6 +337,7 @@ class EchoPath:
         lead = self.reference.lead_seconds
         shift = self.stats.delay_seconds - ALIGN_MARGIN_SECONDS
         ref = self.reference.take(block_start - shift + lead, whole)
+        # The canceller runs even before an echo is heard, so its filter is converged by then.
         out = self.canceller.process(block, ref)
         self.stats.active_seconds += seconds
         if self.stats.delay_estimates:
@@ -330,14 +351,29 @@ class EchoPath:
             self._converged_at = self._processed
         energy_in = float(np.sum(np.square(block.astype(np.float64))))
         energy_out = float(np.sum(np.square(out.astype(np.float64))))
-        self.stats.energy_in += energy_in
-        self.stats.energy_out += energy_out
         if energy_in > LATELY_MIN_ENERGY:  # not the quiet ends of the box's phrases
             linear = self.canceller.linear_energy
-            self._lately.append((energy_in, linear, energy_out))
             by_filter = 10 * np.log10(energy_in / max(linear, 1.0))
             self.stats.filter_blocks[int(min(120, max(0, by_filter)))] += 1
+            if not self.echo_heard:
+                self._listen_for_echo(by_filter)
+            if self.echo_heard:
+                self._lately.append((energy_in, linear, energy_out))
+        if not self.echo_heard:
+            out = block
+            energy_out = energy_in
+        self.stats.energy_in += energy_in
+        self.stats.energy_out += energy_out
         return out
+
+    def _listen_for_echo(self, by_filter_db: float) -> None:
+        """Latch `echo_heard` once the filter removes ECHO_HEARD_DB from its loud blocks."""
+        self._heard_blocks.append(by_filter_db)
+        if len(self._heard_blocks) < ECHO_HEARD_BLOCKS:
+            return
+        if float(np.percentile(self._heard_blocks, 75)) >= ECHO_HEARD_DB:
+            self.stats.echo_heard_at = self._processed
+            log.info("echo of the speaker heard in the microphone: cancelling it")
 
     def _tail(self, samples: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """The fewest last blocks of `_recent` holding at least `samples` (all if fewer)."""

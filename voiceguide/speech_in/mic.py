@@ -120,7 +120,12 @@ class MicInput:
         """Stop listening."""
         self._stop.set()
         self._thread.join(timeout=5)
-        if self.echo is not None:
+        if self.echo is not None and not self.echo.echo_heard:
+            log.info("echo canceller: no echo of the speaker heard in %.0f s of the box talking; "
+                     "the microphone went to the recogniser untouched",
+                     self.echo.stats.active_seconds)  # fmt: skip
+            self.echo.close()
+        elif self.echo is not None:
             log.info(
                 "echo canceller: delay %.0f ms, %.1f dB removed over %.0f s of the box talking "
                 "(%.0f dB by the filter alone from the median loud block)",
