@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,9 @@ import pytest
 from tests.support.audio_room import AudioRoom, alsa_device, rms_db
 
 ROOT = Path(__file__).resolve().parents[1]
+# What the spoken tests' box logs: each hypothesis and why it was ignored, for a failure's
+# message (a run of under a minute writes a few dozen lines, far below the pipe's buffer).
+DEBUG_LOG = "log_level: debug\n"
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
 
 
@@ -94,10 +98,14 @@ def resume_then_report_pain(proc: subprocess.Popen[str], lines: Lines) -> None:
 
 
 def start_run(
-    audio_room: AudioRoom, tmp_path: Path, routine: str, stdin: int = subprocess.DEVNULL
+    audio_room: AudioRoom,
+    tmp_path: Path,
+    routine: str,
+    stdin: int = subprocess.DEVNULL,
+    extra_config: str = "",
 ) -> subprocess.Popen[str]:
     """`voiceguide run ROUTINE` with its speaker and microphone in the room."""
-    write_config(tmp_path)
+    write_config(tmp_path, extra_config)
     return subprocess.Popen(
         [sys.executable, "-m", "voiceguide", "run", routine],
         stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -121,20 +129,41 @@ def finish(proc: subprocess.Popen[str]) -> str:
     return proc.stderr.read()
 
 
+def say_until_obeyed(
+    audio_room: AudioRoom, proc: subprocess.Popen[str], lines: Lines, wav: Path, reply: str
+) -> None:
+    """Say `wav` into the room until the box answers with `reply`: once, and again if it did
+    not answer within 8 s, as a person would. A repeat is reported as a warning (single-shot
+    accuracy is the benchmark's figure); no answer after two fails with the box's log."""
+    for attempt in (1, 2):
+        audio_room.play_into_room(wav)
+        try:
+            lines.wait_for(reply, timeout=8)
+        except AssertionError as missed:
+            if attempt == 2:
+                proc.kill()  # no 90 s wait for a routine that is still talking
+                assert proc.stderr is not None
+                log = proc.stderr.read()[-4000:]
+                raise AssertionError(f"{missed}\n--- the box's log ---\n{log}") from None
+            continue
+        if attempt > 1:
+            warnings.warn(f"the box answered {reply!r} only when {wav.name} was said again",
+                          stacklevel=2)  # fmt: skip
+        return
+
+
 def test_spoken_pause_then_it_hurts_during_a_run(audio_room: AudioRoom, tmp_path: Path) -> None:
     """A virtual user says "pause" and later "ow, that hurts" into the room during a run."""
     pause = say_wav("pause", tmp_path / "pause.wav")
     hurts = say_wav("ow, that hurts", tmp_path / "hurts.wav")
     speaker = audio_room.record_speaker()
-    proc = start_run(audio_room, tmp_path, "quick-reset")
+    proc = start_run(audio_room, tmp_path, "quick-reset", extra_config=DEBUG_LOG)
     lines = Lines(proc)
     try:
         lines.wait_for("Pelvic tilt.", timeout=240)  # pre-rendering comes first
-        audio_room.play_into_room(pause)
-        lines.wait_for("Paused. Say resume when you are ready.", timeout=10)
+        say_until_obeyed(audio_room, proc, lines, pause, "Paused. Say resume when you are ready.")
         time.sleep(3.0)  # let the prompt finish: the box must not hear itself
-        audio_room.play_into_room(hurts)
-        lines.wait_for("Ending the session now.", timeout=10)
+        say_until_obeyed(audio_room, proc, lines, hurts, "Ending the session now.")
     finally:
         try:
             err = finish(proc)
@@ -153,12 +182,12 @@ def test_spoken_pause_then_it_hurts_during_a_run(audio_room: AudioRoom, tmp_path
 def test_spoken_it_hurts_over_the_box_ends_the_run(audio_room: AudioRoom, tmp_path: Path) -> None:
     """'Ow, that hurts' spoken into the room while the box is talking stops the session."""
     hurts = say_wav("ow, that hurts", tmp_path / "hurts.wav")
-    proc = start_run(audio_room, tmp_path, "quick-reset")
+    proc = start_run(audio_room, tmp_path, "quick-reset", extra_config=DEBUG_LOG)
     lines = Lines(proc)
     try:
         lines.wait_for("Pelvic tilt.", timeout=240)
-        audio_room.play_into_room(hurts)  # during "Lie on your back …": barge-in
-        lines.wait_for("Ending the session now.", timeout=10)
+        # During "Pelvic tilt." and the list of commands after it: barge-in.
+        say_until_obeyed(audio_room, proc, lines, hurts, "Ending the session now.")
     finally:
         err = finish(proc)
     assert proc.returncode == 0, err
