@@ -145,10 +145,10 @@ def test_a_microphone_that_does_not_hear_the_speaker_settles_without_an_echo() -
     path.close()
 
 
-def test_a_person_heard_over_a_box_the_microphone_does_not_hear_passes_untouched() -> None:
+def test_a_person_heard_over_a_box_the_microphone_does_not_hear_keeps_their_voice() -> None:
     """No echo in the mic, but a person talking over the box: GCC-PHAT finds chance peaks
-    between the two voices, and a canceller run on them took 1.5-1.9 dB from the person's
-    words (the residual-echo suppressor). A filter that removes nothing has heard no echo."""
+    between the two voices, and the residual suppressor run on them took 1.5-1.9 dB from the
+    person's words. A filter that removes nothing has heard no echo: its output alone goes on."""
     ref = _talk(10.0, seed=8)
     mic = np.random.default_rng(9).standard_normal(len(ref)) * 30
     mic[2 * RATE : 7 * RATE] += _talk(5.0, seed=10)
@@ -157,8 +157,13 @@ def test_a_person_heard_over_a_box_the_microphone_does_not_hear_passes_untouched
     out = _feed(path, feeder, mic16)
     assert path.stats.delay_estimates > 0  # the chance peaks this is about
     assert not path.echo_heard
-    assert np.array_equal(out, mic16[: len(out)])
-    assert path.stats.removed_db == 0.0
+    voice = slice(2 * RATE, 7 * RATE)
+    lost = 10 * np.log10(
+        np.sum(mic16[voice].astype(float) ** 2) / np.sum(out[voice].astype(float) ** 2)
+    )
+    # The filter, misadapting a little on two voices of the same colour, takes 0.7 dB here
+    # (0.1-0.2 dB of a flite voice over espeak-ng); with the suppressor it was 1.75 dB.
+    assert abs(lost) < 1.0, lost
     path.close()
 
 

@@ -118,6 +118,9 @@ class EchoCanceller:
         # suppressor: how well the filter itself models the room. The suppressor's output is no
         # measure of that, since it silences echo-only frames whatever the filter left.
         self.linear_energy = 0.0
+        # The linear filter's output of the last process() call (what `linear_energy` measures),
+        # for a caller that wants the echo subtracted but the voice left as it came.
+        self.linear_output = np.zeros(0, np.int16)
         self._lock = threading.Lock()
 
     def process(self, mic: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -129,6 +132,7 @@ class EchoCanceller:
             self._ref = np.concatenate([self._ref, reference.astype(np.int16, copy=False)])
             frames = len(self._mic) // self.frame
             out = np.empty(frames * self.frame, np.int16)
+            linear_out = np.empty(frames * self.frame, np.int16)
             i16p = ctypes.POINTER(ctypes.c_int16)
             linear = 0.0
             for k in range(frames):
@@ -139,12 +143,14 @@ class EchoCanceller:
                     self._out.ctypes.data_as(i16p),
                 )  # fmt: skip
                 linear += float(np.dot(self._out.astype(np.float64), self._out))
+                linear_out[k * self.frame : (k + 1) * self.frame] = self._out
                 if self._pre is not None:
                     self._lib.speex_preprocess_run(self._pre, self._out.ctypes.data_as(i16p))
                 out[k * self.frame : (k + 1) * self.frame] = self._out
             self._mic = self._mic[frames * self.frame :]
             self._ref = self._ref[frames * self.frame :]
             self.linear_energy = linear
+            self.linear_output = linear_out
             return out
 
     def close(self) -> None:

@@ -14,9 +14,10 @@ to absorb the room's own reverberation.
 
 When the box has been silent for longer than the delay plus the filter's memory (0.2 s), the
 stage is a pass-through:
-it costs nothing, and the person's voice reaches the recogniser untouched. It is one too
-until the canceller's filter has been seen removing the box's voice (`echo_heard`): a mic that
-does not hear the speaker gets nothing subtracted from the person's words.
+it costs nothing, and the person's voice reaches the recogniser untouched. Until the
+canceller's linear filter has been seen removing the box's voice (`echo_heard`), only its
+output goes on; the residual suppressor joins after. A mic that does not hear the speaker then
+gets next to nothing taken from the person's words.
 """
 
 from __future__ import annotations
@@ -78,12 +79,12 @@ LATELY_BLOCKS = 333
 LATELY_MIN_ENERGY = 480 * 100.0**2  # a 30 ms block above about -50 dBFS
 POOR_REMOVAL_DB = 15.0
 LOOK_AGAIN_SECONDS = 0.3  # words that grew by less than this since the last look keep its verdict
-# The canceller's output replaces the microphone only once its linear filter is seen removing
+# The residual suppressor joins the linear filter only once the filter is seen removing
 # something: the upper quartile of its last loud blocks with the box talking at least this
 # many dB. With no echo in the microphone (a headset, a room test with no loopback) GCC-PHAT
-# still finds chance peaks between the box's voice and the person's, and the residual-echo
-# suppressor then took 1.5-1.9 dB from the person's words said over the box
-# (tests/test_echo_path.py); a filter that removes nothing has found no echo to remove.
+# still finds chance peaks between the box's voice and the person's, and the suppressor (with
+# its denoiser) then took 1.5-1.9 dB from the person's words said over the box
+# (tests/test_echo_path.py); a filter that removes nothing has found no echo to suppress.
 ECHO_HEARD_DB = 6.0
 ECHO_HEARD_BLOCKS = 10  # loud blocks (0.3 s) before the quartile counts
 HEARD_WINDOW_BLOCKS = 20
@@ -189,7 +190,7 @@ class EchoPath:
     @property
     def echo_heard(self) -> bool:
         """True once the canceller's filter has been seen removing the box's voice from the
-        microphone; until then the stage passes the microphone on untouched."""
+        microphone; until then the stage gives the linear filter's output, unsuppressed."""
         return self.stats.echo_heard_at is not None
 
     @property
@@ -363,8 +364,12 @@ class EchoPath:
             if self.echo_heard:
                 self._lately.append((energy_in, linear, energy_out))
         if not self.echo_heard:
-            out = block
-            energy_out = energy_in
+            # The linear filter alone: it subtracts what it has learnt of the echo (from the
+            # first frame, for a delay inside its 0.2 s), and it leaves a voice with no echo
+            # under it as it came. The residual suppressor and its denoiser are what cost a
+            # person's words when there is no echo to suppress.
+            out = self.canceller.linear_output
+            energy_out = float(np.sum(np.square(out.astype(np.float64))))
         self.stats.energy_in += energy_in
         self.stats.energy_out += energy_out
         return out
