@@ -17,6 +17,7 @@ import json
 import multiprocessing
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from bench import asr_bench
@@ -47,6 +48,7 @@ def run_setting(
     # Per second of streams the stage ran on (clean ones have no reference).
     audio = sum(r["audio_seconds"] for r in raw if r["echo"]) or 1.0
     return {
+        "raw": raw,
         "alone_db": alone_db,
         "active_db": active_db,
         "accuracy": scored["accuracy"],
@@ -64,6 +66,7 @@ def main() -> int:
     parser.add_argument("--alone", type=int, default=-40, help="dB with the box alone")
     parser.add_argument("--clean", action="store_true", help="also the clean streams, once")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--json", type=Path, help="save each setting's raw results here")
     args = parser.parse_args()
     if args.split != "train":
         print("voiceguide: settings are chosen on the train split only", file=sys.stderr)
@@ -78,7 +81,10 @@ def main() -> int:
     for i, active in enumerate(int(v) for v in args.active.split(",")):
         streams = wanted + (clean if args.clean and i == 0 else [])
         result = run_setting(streams, str(folder), args.alone, active, args.workers)
+        raw = result.pop("raw")
         print(json.dumps(result), flush=True)
+        if args.json:
+            args.json.write_text(json.dumps({"manifest": streams, "result": result, "raw": raw}))
     return 0
 
 

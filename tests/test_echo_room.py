@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from tests.support.audio_room import AudioRoom
-from tests.test_audio_e2e import Lines, finish, say_wav, start_run, type_command
+from tests.test_audio_e2e import DEBUG_LOG, Lines, finish, say_wav, start_run, type_command
 
 pytestmark = [
     pytest.mark.audio,
@@ -104,33 +104,49 @@ def test_commands_said_over_the_box_are_obeyed_and_its_own_words_are_not(
     audio_room: AudioRoom, tmp_path: Path
 ) -> None:
     audio_room.set_echo(ECHO_DB, latency_ms=ECHO_LATENCY_MS)
-    proc = start_run(audio_room, tmp_path, "quick-reset", stdin=subprocess.PIPE)
+    proc = start_run(audio_room, tmp_path, "quick-reset", stdin=subprocess.PIPE,
+                     extra_config=DEBUG_LOG)  # fmt: skip
     lines, heard = Lines(proc), Heard(proc)
     said_at: list[float] = []
     try:
-        lines.wait_for("Quick reset.", timeout=240)  # pre-rendering comes first
-        room = audio_room.record_room()
-        time.sleep(3.0)  # the box talking, heard back in the room
-        echo, _ = room.stop()
-        echo_rms = _active_rms(echo)
-        assert echo_rms > 10 ** (-45 / 20), "the box's voice should come back into the room"
-        say = {
-            text: _scaled(say_wav(text, tmp_path / f"{i}.wav"), echo_rms, tmp_path / f"{i}s.wav")
-            for i, text in enumerate(("pause", "what's next", "it hurts"))
-        }
-        lines.wait_for("Lie on your back", timeout=60)  # the set-up: the box is talking
-        _say_until(audio_room, lines, say["pause"], "Paused. Say resume", said_at)
-        time.sleep(3.0)
-        type_command(proc, "resume")
-        lines.wait_for("Lie on your back", timeout=15)  # the set-up starts over: talking again
-        _say_until(audio_room, lines, say["what's next"], "After this:", said_at)
-        lines.wait_for("One. Flatten your back.", timeout=60)  # the reps, counted aloud
-        _say_until(audio_room, lines, say["it hurts"], "Ending the session now.", said_at)
+        _run_the_session(audio_room, proc, lines, tmp_path, said_at)
+    except AssertionError as missed:  # with what the box heard and ignored, at debug level
+        raise AssertionError(f"{missed}\n--- the box's log ---\n" + "\n".join(heard.lines[-80:]))
     finally:
         audio_room.set_echo(None)
         finish(proc)
+    _check_what_was_obeyed(heard, said_at, proc.returncode)
+
+
+def _run_the_session(
+    audio_room: AudioRoom, proc: subprocess.Popen[str], lines: Lines, tmp_path: Path,
+    said_at: list[float],
+) -> None:  # fmt: skip
+    """The person's part: three commands said at the echo's level while the box talks."""
+    lines.wait_for("Quick reset.", timeout=240)  # pre-rendering comes first
+    room = audio_room.record_room()
+    time.sleep(3.0)  # the box talking, heard back in the room
+    echo, _ = room.stop()
+    echo_rms = _active_rms(echo)
+    assert echo_rms > 10 ** (-45 / 20), "the box's voice should come back into the room"
+    say = {
+        text: _scaled(say_wav(text, tmp_path / f"{i}.wav"), echo_rms, tmp_path / f"{i}s.wav")
+        for i, text in enumerate(("pause", "what's next", "it hurts"))
+    }
+    lines.wait_for("Lie on your back", timeout=60)  # the set-up: the box is talking
+    _say_until(audio_room, lines, say["pause"], "Paused. Say resume", said_at)
+    time.sleep(3.0)
+    type_command(proc, "resume")
+    lines.wait_for("Lie on your back", timeout=15)  # the set-up starts over: talking again
+    _say_until(audio_room, lines, say["what's next"], "After this:", said_at)
+    lines.wait_for("One. Flatten your back.", timeout=60)  # the reps, counted aloud
+    _say_until(audio_room, lines, say["it hurts"], "Ending the session now.", said_at)
+
+
+def _check_what_was_obeyed(heard: Heard, said_at: list[float], returncode: int | None) -> None:
+    """Each command obeyed followed the person's words; the canceller's figures are logged."""
     log = "\n".join(heard.lines)
-    assert proc.returncode == 0, log
+    assert returncode == 0, log
     obeyed = [command for _, command in heard.commands]
     assert {"pause", "whats_next", "pain"} <= set(obeyed), log
     # Whatever the box acted on followed something the person said, once per utterance: never

@@ -43,17 +43,19 @@ def load_speexdsp() -> Any | None:
     except OSError:
         log.info("libspeexdsp not found; echo cancellation is off")
         return None
-    vp, i16p = ctypes.c_void_p, ctypes.POINTER(ctypes.c_int16)
+    vp = ctypes.c_void_p
     lib.speex_echo_state_init.restype = vp
     lib.speex_echo_state_init.argtypes = [ctypes.c_int, ctypes.c_int]
     lib.speex_echo_state_destroy.argtypes = [vp]
-    lib.speex_echo_cancellation.argtypes = [vp, i16p, i16p, i16p]
+    # Sample buffers go in as addresses (c_void_p): a frame is passed as an offset into a
+    # block's array, with no ctypes pointer object made per frame.
+    lib.speex_echo_cancellation.argtypes = [vp, vp, vp, vp]
     lib.speex_echo_ctl.argtypes = [vp, ctypes.c_int, vp]
     lib.speex_preprocess_state_init.restype = vp
     lib.speex_preprocess_state_init.argtypes = [ctypes.c_int, ctypes.c_int]
     lib.speex_preprocess_state_destroy.argtypes = [vp]
     lib.speex_preprocess_ctl.argtypes = [vp, ctypes.c_int, vp]
-    lib.speex_preprocess_run.argtypes = [vp, i16p]
+    lib.speex_preprocess_run.argtypes = [vp, vp]
     return lib
 
 
@@ -113,7 +115,6 @@ class EchoCanceller:
             )
         self._mic = np.zeros(0, np.int16)
         self._ref = np.zeros(0, np.int16)
-        self._out = np.zeros(self.frame, np.int16)
         # Energy of the linear filter's output in the last process() call, before the residual
         # suppressor: how well the filter itself models the room. The suppressor's output is no
         # measure of that, since it silences echo-only frames whatever the filter left.
@@ -131,25 +132,27 @@ class EchoCanceller:
             self._mic = np.concatenate([self._mic, mic.astype(np.int16, copy=False)])
             self._ref = np.concatenate([self._ref, reference.astype(np.int16, copy=False)])
             frames = len(self._mic) // self.frame
-            out = np.empty(frames * self.frame, np.int16)
-            linear_out = np.empty(frames * self.frame, np.int16)
-            i16p = ctypes.POINTER(ctypes.c_int16)
-            linear = 0.0
+            n = frames * self.frame
+            mic_block = np.ascontiguousarray(self._mic[:n])
+            ref_block = np.ascontiguousarray(self._ref[:n])
+            out = np.empty(n, np.int16)
+            linear_out = np.empty(n, np.int16)
+            mic_at, ref_at = mic_block.ctypes.data, ref_block.ctypes.data
+            out_at, linear_at = out.ctypes.data, linear_out.ctypes.data
+            step = self.frame * 2  # bytes per frame of int16
             for k in range(frames):
-                m = np.ascontiguousarray(self._mic[k * self.frame : (k + 1) * self.frame])
-                r = np.ascontiguousarray(self._ref[k * self.frame : (k + 1) * self.frame])
+                offset = k * step
                 self._lib.speex_echo_cancellation(
-                    self._echo, m.ctypes.data_as(i16p), r.ctypes.data_as(i16p),
-                    self._out.ctypes.data_as(i16p),
-                )  # fmt: skip
-                linear += float(np.dot(self._out.astype(np.float64), self._out))
-                linear_out[k * self.frame : (k + 1) * self.frame] = self._out
+                    self._echo, mic_at + offset, ref_at + offset, linear_at + offset
+                )
                 if self._pre is not None:
-                    self._lib.speex_preprocess_run(self._pre, self._out.ctypes.data_as(i16p))
-                out[k * self.frame : (k + 1) * self.frame] = self._out
+                    ctypes.memmove(out_at + offset, linear_at + offset, step)
+                    self._lib.speex_preprocess_run(self._pre, out_at + offset)
+            if self._pre is None:
+                out[:] = linear_out
             self._mic = self._mic[frames * self.frame :]
             self._ref = self._ref[frames * self.frame :]
-            self.linear_energy = linear
+            self.linear_energy = float(np.dot(linear_out.astype(np.float64), linear_out))
             self.linear_output = linear_out
             return out
 
