@@ -5,8 +5,9 @@
 Runs every stream that has a played reference through the product's offline echo stage
 (`speech_in.echo_path.offline_echo_path`, as `recognize --reference` and the benchmark do) and
 prints, for the box alone (`own-*` streams) and with a person talking over it (the rest), the
-energy removed over all blocks (`EchoStats.removed_db`) and by the linear filter from the
-median loud block (`EchoStats.filter_median_db`).
+energy removed over all blocks (`EchoStats.removed_db`), by the linear filter from the
+median loud block (`EchoStats.filter_median_db`), and the stage's process time per second of
+audio (`EchoStats.cpu_seconds`; no second looks, which only a listener asks for).
 """
 
 from __future__ import annotations
@@ -46,7 +47,10 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    groups: dict[str, list[tuple[float, float]]] = {"box alone": [], "person over the box": []}
+    groups: dict[str, list[tuple[float, float, float, float]]] = {
+        "box alone": [],
+        "person over the box": [],
+    }
     for entry in json.loads(manifest.read_text()):
         ref_file = folder / f"{entry['name']}.ref.wav"
         if not ref_file.exists():
@@ -55,13 +59,15 @@ def main(argv: list[str] | None = None) -> int:
             read_wav(folder / f"{entry['name']}.wav").samples, read_wav(ref_file).samples
         )
         group = "box alone" if entry["name"].startswith("own-") else "person over the box"
-        groups[group].append((stats.removed_db, stats.filter_median_db))
+        seconds = (stats.active_seconds + stats.passed_seconds) or 1.0
+        groups[group].append((stats.removed_db, stats.filter_median_db, stats.cpu_seconds, seconds))
     for group, rows in groups.items():
         if rows:
             a = np.array(rows)
             print(f"{group}: {len(rows)} streams; over all blocks {np.median(a[:, 0]):.1f} dB "
                   f"(min {a[:, 0].min():.1f}); median loud block, filter alone "
-                  f"{np.median(a[:, 1]):.0f} dB (min {a[:, 1].min():.0f})")  # fmt: skip
+                  f"{np.median(a[:, 1]):.0f} dB (min {a[:, 1].min():.0f}); stage CPU "
+                  f"{a[:, 2].sum() / a[:, 3].sum():.4f} s per audio second")  # fmt: skip
     return 0
 
 
