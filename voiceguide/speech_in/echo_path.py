@@ -84,7 +84,7 @@ LOOK_AGAIN_SECONDS = 0.3  # words that grew by less than this since the last loo
 # many dB. With no echo in the microphone (a headset, a room test with no loopback) GCC-PHAT
 # still finds chance peaks between the box's voice and the person's, and the suppressor (with
 # its denoiser) then took 1.5-1.9 dB from the person's words said over the box
-# (tests/test_echo_path.py); a filter that removes nothing has found no echo to suppress.
+# (docs/speech-input.md); a filter that removes nothing has found no echo to suppress.
 ECHO_HEARD_DB = 6.0
 ECHO_HEARD_BLOCKS = 10  # loud blocks (0.3 s) before the quartile counts
 HEARD_WINDOW_BLOCKS = 20
@@ -381,7 +381,7 @@ class EchoPath:
             return
         if float(np.percentile(self._heard_blocks, 75)) >= ECHO_HEARD_DB:
             self.stats.echo_heard_at = self._processed
-            log.info("echo of the speaker heard in the microphone: cancelling it")
+            log.info("echo of the speaker heard in the microphone: suppressing its residue too")
 
     def _tail(self, samples: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """The fewest last blocks of `_recent` holding at least `samples` (all if fewer)."""

@@ -120,19 +120,20 @@ class MicInput:
         """Stop listening."""
         self._stop.set()
         self._thread.join(timeout=5)
-        if self.echo is not None and not self.echo.echo_heard:
+        if self.echo is None:
+            return
+        if not self.echo.echo_heard:
             log.info("echo canceller: no echo of the speaker heard in %.0f s of the box talking; "
-                     "the microphone went to the recogniser untouched",
+                     "only the linear filter ran, with no residual suppression",
                      self.echo.stats.active_seconds)  # fmt: skip
-            self.echo.close()
-        elif self.echo is not None:
+        else:
             log.info(
                 "echo canceller: delay %.0f ms, %.1f dB removed over %.0f s of the box talking "
                 "(%.0f dB by the filter alone from the median loud block)",
                 self.echo.delay_seconds * 1000, self.echo.stats.removed_db,
                 self.echo.stats.active_seconds, self.echo.stats.filter_median_db,
             )  # fmt: skip
-            self.echo.close()
+        self.echo.close()
 
     # ---- the listening thread ----------------------------------------------------------------
     def _callback(self, indata: np.ndarray, frames: int, time_info: object, status: object) -> None:
