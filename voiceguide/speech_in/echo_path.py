@@ -354,22 +354,24 @@ class EchoPath:
             log.info("no echo of the speaker found in the microphone; nothing to cancel yet")
             self._converged_at = self._processed
         energy_in = float(np.sum(np.square(block.astype(np.float64))))
-        energy_out = float(np.sum(np.square(out.astype(np.float64))))
-        if energy_in > LATELY_MIN_ENERGY:  # not the quiet ends of the box's phrases
-            linear = self.canceller.linear_energy
+        loud = energy_in > LATELY_MIN_ENERGY  # not the quiet ends of the box's phrases
+        linear = self.canceller.linear_energy
+        if loud:
             by_filter = 10 * np.log10(energy_in / max(linear, 1.0))
             self.stats.filter_blocks[int(min(120, max(0, by_filter)))] += 1
             if not self.echo_heard:
                 self._listen_for_echo(by_filter)
-            if self.echo_heard:
+        if self.echo_heard:
+            energy_out = float(np.sum(np.square(out.astype(np.float64))))
+            if loud:
                 self._lately.append((energy_in, linear, energy_out))
-        if not self.echo_heard:
+        else:
             # The linear filter alone: it subtracts what it has learnt of the echo (from the
             # first frame, for a delay inside its 0.2 s), and it leaves a voice with no echo
             # under it as it came. The residual suppressor and its denoiser are what cost a
             # person's words when there is no echo to suppress.
             out = self.canceller.linear_output
-            energy_out = float(np.sum(np.square(out.astype(np.float64))))
+            energy_out = linear  # the canceller measured that output already
         self.stats.energy_in += energy_in
         self.stats.energy_out += energy_out
         return out
