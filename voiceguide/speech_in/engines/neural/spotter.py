@@ -190,11 +190,9 @@ class Spotter:
 
     def _segment(self, until: float) -> tuple[float, float, float]:
         """(start, end, length of unbroken speech) of the talk ending before `until`."""
-        energy = np.array(self._energy)
-        total = len(energy)
+        speech, last = self._speech_track(until)
+        total = len(speech)
         now = self.seconds
-        speech = energy > self._floor_db() + 9.0
-        last = min(total, total - round((now - until) * 100))
         idx = np.flatnonzero(speech[:last])
         if len(idx) == 0:
             return max(0.0, until - 1.0), until, 0.0
@@ -221,6 +219,12 @@ class Spotter:
                 seg_i = k
         return t0 + start_i / 100, t0 + (end_i + 1) / 100, (start_i - seg_i) / 100
 
+    def _speech_track(self, until: float) -> tuple[np.ndarray, int]:
+        """Which 10 ms steps of the energy track are speech, and the index of `until` in it."""
+        energy = np.array(self._energy)
+        last = min(len(energy), len(energy) - round((self.seconds - until) * 100))
+        return energy > self._floor_db() + 9.0, last
+
     def _floor_db(self) -> float:
         floor = float(np.percentile(np.array(self._floor), 10)) if self._floor else 0.0
         # Digital silence (padding, a muted input) would put the floor at 0 dB and make the
@@ -233,9 +237,8 @@ class Spotter:
         (In loud babble the tracker cannot tell a command from the noise floor; the head
         decides there, so "no speech found" must not hold a decision back.)
         """
-        energy = np.array(self._energy)
-        last = min(len(energy), len(energy) - round((self.seconds - until) * 100))
-        speech = np.flatnonzero(energy[: max(0, last)] > self._floor_db() + 9.0)
+        track, last = self._speech_track(until)
+        speech = np.flatnonzero(track[: max(0, last)])
         return (last - 1 - speech[-1]) / 100 if len(speech) else math.inf
 
     def accept(self, pcm16: bytes | np.ndarray) -> list[Detection]:
