@@ -21,6 +21,7 @@ import resource
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -444,6 +445,29 @@ def _default_settings() -> Any:
     return SphinxSettings()
 
 
+def decode_all(
+    manifest: list[dict],
+    folder: Path,
+    engine: str,
+    workers: int,
+    raw_own_speech: bool = True,
+    overrides: dict | None = None,
+    initializer: Callable[..., None] | None = None,
+    initargs: tuple = (),
+) -> list[dict[str, Any]]:
+    """Decode every stream of `manifest` through the product path in `workers` processes
+    (and, with `raw_own_speech`, the box's own speech once more without the echo stage)."""
+    jobs = [(str(folder), e["name"], engine, True, e, overrides or {}) for e in manifest]
+    if raw_own_speech:
+        jobs += [(str(folder), e["name"], engine, False, e, overrides or {}) for e in manifest
+                 if e["kind"] == "own_speech"]  # fmt: skip
+    # Longest first keeps both workers busy to the end.
+    jobs.sort(key=lambda j: -j[4]["seconds"])
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(workers, initializer=initializer, initargs=initargs) as pool:
+        return pool.map(decode_stream, jobs, chunksize=1)
+
+
 def main() -> int:
     """Generate the corpus, decode it in worker processes, print (and optionally save) results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -472,14 +496,7 @@ def main() -> int:
         del streams
     manifest = json.loads((folder / "manifest.json").read_text())
     overrides = {k: type(getattr(_default_settings(), k))(v) for k, v in args.set}
-    jobs = [(str(folder), e["name"], args.engine, True, e, overrides) for e in manifest]
-    jobs += [(str(folder), e["name"], args.engine, False, e, overrides) for e in manifest
-             if e["kind"] == "own_speech"]  # fmt: skip
-    # Longest first keeps both workers busy to the end.
-    jobs.sort(key=lambda j: -j[4]["seconds"])
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(args.workers, maxtasksperchild=None) as pool:
-        raw = pool.map(decode_stream, jobs, chunksize=1)
+    raw = decode_all(manifest, folder, args.engine, args.workers, overrides=overrides)
     results = {(r["name"], r["live"]): r["events"] for r in raw}
     s = score(manifest, results)
     live = [r for r in raw if r["live"]]

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import sys
 import time
 from pathlib import Path
@@ -35,15 +34,14 @@ def _set_suppression(alone_db: int, active_db: int) -> None:
 
 
 def run_setting(
-    manifest: list[dict], folder: str, alone_db: int, active_db: int, workers: int
+    manifest: list[dict], folder: Path, alone_db: int, active_db: int, workers: int
 ) -> dict[str, Any]:
     """One setting over `manifest`'s streams: accuracy, pain, false commands, echo CPU."""
-    jobs = [(folder, e["name"], "pocketsphinx", True, e, {}) for e in manifest]
-    jobs.sort(key=lambda j: -j[4]["seconds"])  # longest first keeps the workers busy
     started = time.perf_counter()
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(workers, initializer=_set_suppression, initargs=(alone_db, active_db)) as pool:
-        raw = pool.map(asr_bench.decode_stream, jobs, chunksize=1)
+    raw = asr_bench.decode_all(
+        manifest, folder, "pocketsphinx", workers, raw_own_speech=False,
+        initializer=_set_suppression, initargs=(alone_db, active_db),
+    )  # fmt: skip
     scored = asr_bench.score(manifest, {(r["name"], r["live"]): r["events"] for r in raw})
     # Per second of streams the stage ran on (clean ones have no reference).
     audio = sum(r["audio_seconds"] for r in raw if r["echo"]) or 1.0
@@ -80,7 +78,7 @@ def main() -> int:
     clean = [e for e in manifest if e["condition"] == "clean"]
     for i, active in enumerate(int(v) for v in args.active.split(",")):
         streams = wanted + (clean if args.clean and i == 0 else [])
-        result = run_setting(streams, str(folder), args.alone, active, args.workers)
+        result = run_setting(streams, folder, args.alone, active, args.workers)
         raw = result.pop("raw")
         print(json.dumps(result), flush=True)
         if args.json:

@@ -21,7 +21,15 @@ import numpy as np
 import pytest
 
 from tests.support.audio_room import AudioRoom
-from tests.test_audio_e2e import DEBUG_LOG, Lines, finish, say_wav, start_run, type_command
+from tests.test_audio_e2e import (
+    DEBUG_LOG,
+    Lines,
+    finish,
+    say_until_answered,
+    say_wav,
+    start_run,
+    type_command,
+)
 
 pytestmark = [
     pytest.mark.audio,
@@ -77,21 +85,6 @@ class Heard:
                 self.commands.append((time.monotonic(), found.group(2)))
 
 
-def _say_until(
-    audio_room: AudioRoom, lines: Lines, wav: Path, reply: str, said_at: list[float]
-) -> None:
-    """Say it, and once more if the box did not answer (as a person would)."""
-    for attempt in range(2):
-        said_at.append(time.monotonic())
-        audio_room.play_into_room(wav)
-        try:
-            lines.wait_for(reply, timeout=8)
-            return
-        except AssertionError:
-            if attempt:
-                raise
-
-
 @pytest.mark.xfail(
     reason="issue 10, open: the box's residue is still taken now and then for a command ('leave "
     "it', 'repeat', 'it hurts'), mostly at start-up or when the output runs dry. 2026-12-02, the "
@@ -134,13 +127,13 @@ def _run_the_session(
         for i, text in enumerate(("pause", "what's next", "it hurts"))
     }
     lines.wait_for("Lie on your back", timeout=60)  # the set-up: the box is talking
-    _say_until(audio_room, lines, say["pause"], "Paused. Say resume", said_at)
+    say_until_answered(audio_room, lines, say["pause"], "Paused. Say resume", said_at)
     time.sleep(3.0)
     type_command(proc, "resume")
     lines.wait_for("Lie on your back", timeout=15)  # the set-up starts over: talking again
-    _say_until(audio_room, lines, say["what's next"], "After this:", said_at)
+    say_until_answered(audio_room, lines, say["what's next"], "After this:", said_at)
     lines.wait_for("One. Flatten your back.", timeout=60)  # the reps, counted aloud
-    _say_until(audio_room, lines, say["it hurts"], "Ending the session now.", said_at)
+    say_until_answered(audio_room, lines, say["it hurts"], "Ending the session now.", said_at)
 
 
 def _check_what_was_obeyed(heard: Heard, said_at: list[float], returncode: int | None) -> None:

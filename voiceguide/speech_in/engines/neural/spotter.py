@@ -259,10 +259,9 @@ class Spotter:
             w = embedding_end_seconds(index)
             self._observe(index, w, p)
             classes = self.head.classes
-            long_talk = (
-                _may_be_long_talk(p, classes)
-                and self._segment(w)[2] > self.config.long_talk_seconds
-            )
+            # The segment walk is worked out once, and only where it is needed.
+            segment = self._segment(w) if _may_be_long_talk(p, classes) else None
+            long_talk = segment is not None and segment[2] > self.config.long_talk_seconds
             # (only worked out when a decision could be near: it walks the energy track) While
             # the box talks, what the echo canceller leaves of its voice goes on after the
             # person's words, so the energy cannot tell whether they have stopped.
@@ -271,7 +270,7 @@ class Spotter:
             gap = self._gap(w) if near and not box else math.inf
             hit = self._state.step(index, p, classes, self.config, long_talk, gap)
             if hit is not None:
-                start, end, _ = self._segment(w)
+                start, end, _ = segment if segment is not None else self._segment(w)
                 out.append(Detection(classes[hit[0]], hit[1], start, end, True, self.seconds))
         return out
 
