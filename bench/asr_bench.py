@@ -171,6 +171,8 @@ def decode_stream(job: tuple[str, str, str, bool, dict, dict]) -> dict[str, Any]
     _listener.reset()
     # The echo guard sees what the box was saying at each moment of this stream (live only).
     _played[:] = entry["played"] if live else []
+    guard = _listener.guard
+    dropped = guard.dropped if guard is not None else 0
     cpu = time.process_time()
     events, echo = listen_to_recording(
         _listener, mic.tobytes(), reference, CHUNK_SECONDS, before_chunk=_tick
@@ -183,6 +185,8 @@ def decode_stream(job: tuple[str, str, str, bool, dict, dict]) -> dict[str, Any]
         "log": [(c, dataclasses.asdict(h)) for c, h in recorder.log],
         "chunks": recorder.chunk,
         "cpu_seconds": cpu,
+        # Commands the echo guard took for the box's own voice in this stream.
+        "guard_dropped": (guard.dropped if guard is not None else 0) - dropped,
         "audio_seconds": len(mic) / corpus.RATE_HZ,
         "load_seconds": _load_seconds,
         "max_rss_mb": peak_rss_mb(),
@@ -227,7 +231,8 @@ def score(manifest: list[dict], results: dict[tuple[str, bool], list[dict]]) -> 
     pain: dict[str, list[int]] = {}
     confusions: dict[str, int] = {}
     latencies: list[float] = []
-    false = {"room_talk": [0, 0.0], "own_speech": [0, 0.0], "own_speech_raw": [0, 0.0]}
+    false = {"room_talk": [0, 0.0], "room_talk_over_box": [0, 0.0], "own_speech": [0, 0.0],
+             "own_speech_raw": [0, 0.0]}  # fmt: skip
     for entry in manifest:
         utts = entry["utterances"]
         live_events = results.get((entry["name"], True), [])
@@ -410,6 +415,14 @@ def report(s: dict, costs: dict, args: argparse.Namespace, seconds: float) -> st
     for key, (op, goal) in GOALS.items():
         lines.append(f"| {key.replace('_', ' ')} | {op} {goal:g} | {shown[key]} | "
                      f"{_met(key, values[key])} |")  # fmt: skip
+    over = f["room_talk_over_box"]
+    if over["speech_hours"]:  # not in --quick
+        said = (
+            f"Room talk over the box's own speech (0 dB to its echo, a television on during a "
+            f"session): {over['per_hour']:.1f} false commands an hour ({over['count']} in "
+            f"{over['speech_hours'] * 60:.0f} min of speech)."
+        )
+        lines += ["", said]
     lines += [
         "",
         (

@@ -166,7 +166,7 @@ class Stream:
     """A continuous recording to feed the recogniser, with what is really in it."""
 
     name: str
-    kind: str  # "commands", "room_talk" or "own_speech"
+    kind: str  # "commands", "room_talk", "room_talk_over_box" or "own_speech"
     condition: str
     audio: np.ndarray  # float32 mono at RATE_HZ, what the microphone hears
     utterances: list[Utterance] = field(default_factory=list)
@@ -481,11 +481,20 @@ def room_talk_streams(split: str, quick: bool, seed: int = SEED) -> list[Stream]
     order = rng.permutation(len(clips))
     clips = [clips[int(i)] for i in order]
     streams = []
+    # The box's voice under the clean half once more (a television on during a session): its
+    # own generator, so that the streams above are the same with or without these.
+    box_rng = np.random.default_rng(seed + 30 + (0 if split == "test" else 1))
+    box_text = box_texts()
     for k in range(0, len(clips), 20):
         speech, truth = _lay_out(clips[k : k + 20], rng)
         condition = "clean" if (k // 20) % 2 == 0 else "pink_20dB"
         mic, _ = _mix(speech, condition, rng, None)
         streams.append(Stream(f"{split}-talk-{k // 20:02d}", "room_talk", condition, mic, truth))
+        if condition == "clean" and not quick:
+            reference, played = box_track(len(mic), box_rng, box_text, BOX_VOICES[0])
+            over = (mic + echo_of(reference)).astype(np.float32)  # the talk at 0 dB to the echo
+            streams.append(Stream(f"{split}-talk-box-{k // 20:02d}", "room_talk_over_box",
+                                  "echo_0dB", over, truth, reference, played))  # fmt: skip
     return streams
 
 
