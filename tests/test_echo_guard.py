@@ -132,6 +132,24 @@ class _Echo:
         self.unsettled = unsettled
         self.second_look = second_look
         self.cancelling_poorly = False
+        self.talked: list[float] = []  # what talked_within was asked
+
+    def talked_within(self, seconds: float) -> bool:
+        self.talked.append(seconds)
+        return seconds > 1.0
+
+
+def test_the_bar_over_the_box_is_lowered_only_where_the_canceller_does_its_job() -> None:
+    echo = _Echo(lambda words_ago: words_ago > 3.0)  # converged 3 s ago
+    guard = EchoGuard(lambda: None, echo)
+    assert guard.over_the_box(2.0)  # said over the box, the canceller working
+    assert not guard.over_the_box(0.5)  # the box silent since before the words
+    assert not guard.over_the_box(4.0)  # said before the filter had converged
+    echo.cancelling_poorly = True
+    assert not guard.over_the_box(2.0)
+    assert echo.talked == [2.0, 0.5, 4.0, 2.0]
+    # No echo stage of ours (hardware cancellation, or none): the usual bar always.
+    assert not EchoGuard(lambda: "Breathe in.").over_the_box(2.0)
 
 
 def test_until_the_canceller_converges_only_safety_commands_pass_over_the_box() -> None:

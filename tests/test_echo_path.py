@@ -186,3 +186,15 @@ def test_with_no_delay_ever_measured_the_stage_settles_after_three_seconds() -> 
     assert path.stats.delay_estimates == 0
     assert path.lined_up and path.stats.active_seconds >= echo_path.NO_ECHO_SECONDS
     path.close()
+
+
+def test_the_stage_tells_how_lately_the_box_talked() -> None:
+    """Two seconds of the box talking, then two of silence: words begun within the last
+    two seconds (plus the filter's ring) were said over it, later ones were not."""
+    ref = np.concatenate([_talk(2.0, seed=5), np.zeros(2 * RATE, np.int16)])
+    ref[int(1.9 * RATE) : 2 * RATE] = 8000  # the box's last sound ends at exactly 2.0 s
+    path, feeder = offline_echo_path(ref)
+    _feed(path, feeder, (ref // 4).astype(np.int16))
+    path.close()
+    assert path.talked_within(2.0)  # the words began as the box fell silent
+    assert not path.talked_within(1.5)  # 0.5 s after it: its echo has rung out

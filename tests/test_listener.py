@@ -10,6 +10,8 @@ import numpy as np
 
 from voiceguide.content.locales import load_locale
 from voiceguide.core.idle import IdleMode
+from voiceguide.core.phrases import PhraseMatch, PhraseMatcher
+from voiceguide.speech_in.echo_guard import EchoGuard
 from voiceguide.speech_in.endpoint import NoiseFloorVad
 from voiceguide.speech_in.engine import Hypothesis
 from voiceguide.speech_in.listener import (
@@ -179,3 +181,51 @@ def test_the_noise_floor_vad_follows_a_steady_noise() -> None:
     tone = (np.sin(2 * np.pi * 700 * t) * 0.5 * 32767).astype(np.int16)
     loud = vad.decide((noise[:16000] + tone).reshape(-1, 160))
     assert loud.mean() > 0.9
+
+
+class _WorkingCanceller:
+    """An echo stage converged and doing its job; `talking` says whether the box talked."""
+
+    cancelling_poorly = False
+
+    def __init__(self) -> None:
+        self.talking = False
+
+    def unsettled(self, seconds_ago: float = 0.0) -> bool:
+        return False
+
+    def second_look(self, start_ago: float, end_ago: float) -> bool | None:
+        return None
+
+    def talked_within(self, seconds: float) -> bool:
+        return self.talking
+
+
+def test_words_said_over_the_box_get_their_own_bar() -> None:
+    """A true command said while the box talks comes out of the echo canceller less sure; the
+    echo guard answers for the box's own words, so the bar may be lower there only."""
+    locale = load_locale("en")
+    thresholds = Thresholds(final_other=0.95, final_other_over_box=0.6)
+    echo = _WorkingCanceller()
+    script = [[hyp("resume", True, 0.0, 0.5, 0.7)], [hyp("skip", True, 1.0, 1.5, 0.7)]]
+    listener = Listener(
+        ScriptedEngine(script),
+        locale,
+        rejection=Rejection(thresholds),
+        guard=EchoGuard(lambda: None, echo),
+    )
+    assert listener.feed(CHUNK) == []  # the box silent: 0.7 is not enough
+    echo.talking = True
+    assert [h.command for h in listener.feed(CHUNK)] == ["skip"]
+    rejection = Rejection(thresholds)
+    assert not rejection.accepts(hyp("resume", True, 0, 1, 0.7), match_of("resume"))
+    assert rejection.accepts(hyp("resume", True, 0, 1, 0.7), match_of("resume"), over_box=True)
+    # Unset, the bar over the box is the usual one.
+    plain = Rejection(Thresholds(final_other=0.95))
+    assert not plain.accepts(hyp("resume", True, 0, 1, 0.7), match_of("resume"), over_box=True)
+
+
+def match_of(text: str) -> PhraseMatch:
+    found = PhraseMatcher(load_locale("en")).match(text)
+    assert found is not None
+    return found

@@ -44,6 +44,10 @@ class EchoState(Protocol):
         heard over it, None when it cannot tell."""
         ...
 
+    def talked_within(self, seconds: float) -> bool:
+        """True if the box was heard talking in the last `seconds` (or its echo may linger)."""
+        ...
+
 
 class EchoGuard:
     """Drops commands that could be the box hearing its own speech (pain and stop only on the
@@ -77,6 +81,19 @@ class EchoGuard:
         if look and self._box_alone(words_ago, end_ago, unsure=unsettled):
             return True
         return self._playing_says(match)
+
+    def over_the_box(self, words_ago: float) -> bool:
+        """True if words begun `words_ago` seconds back were said while the box talked, with
+        the echo stage in front doing its job (converged then, and removing enough lately):
+        only there may the listener's lower bar over the box apply. Without a stage of ours
+        (none, or a sound server's of unknown quality) it never does."""
+        echo = self.echo
+        return (
+            echo is not None
+            and echo.talked_within(words_ago)
+            and not echo.unsettled(words_ago)
+            and not echo.cancelling_poorly
+        )
 
     def _box_alone(self, words_ago: float, end_ago: float, unsure: bool) -> bool:
         """The second look's verdict (counted when it drops), `unsure` when it cannot tell."""

@@ -206,6 +206,11 @@ class EchoPath:
         converged = self._converged_at is not None and then >= self._converged_at
         return not converged and then - self._last_sound_p <= RECENT_SECONDS
 
+    def talked_within(self, seconds: float) -> bool:
+        """True if the reference was audible in the last `seconds` of processed audio, or
+        so shortly before that its echo could still be ringing (the filter's length)."""
+        return self._processed - self._last_sound_p <= seconds + FILTER_SECONDS
+
     def second_look(self, start_ago: float, end_ago: float) -> bool | None:
         """Was the microphone the box's echo alone from `start_ago` to `end_ago` seconds back?
         Looked at again with a filter converged on the last seconds (for words heard while

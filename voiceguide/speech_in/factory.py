@@ -18,7 +18,7 @@ from voiceguide.errors import UserError
 from voiceguide.speech_in.echo_guard import EchoGuard, EchoState
 from voiceguide.speech_in.engine import Engine, Hypothesis
 from voiceguide.speech_in.listener import Listener, grammar_for
-from voiceguide.speech_in.rejection import Rejection
+from voiceguide.speech_in.rejection import DEFAULT_THRESHOLDS, Rejection
 from voiceguide.speech_in.settings import ENGINES, GRAMMAR_ENGINE, ListenSettings
 
 # What a grammar engine does with a phrase holding a word it cannot say: stop the program
@@ -143,6 +143,10 @@ def open_listener(
 
 def _rejection_for(settings: ListenSettings, engine: Engine) -> Rejection:
     """The neural spotter already applied its own thresholds; grammar engines need the bar."""
+    if settings.engine == "vosk":
+        # The lower bar over the box was chosen on PocketSphinx's confidences; Vosk's are
+        # another scale, and nothing has measured it there.
+        return Rejection(dataclasses.replace(DEFAULT_THRESHOLDS, final_other_over_box=None))
     if settings.engine != "neural":
         return Rejection()  # (and the neural module is never imported for other engines)
     from voiceguide.speech_in.engines.neural_engine import NEURAL_THRESHOLDS, NeuralEngine

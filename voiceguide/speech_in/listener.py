@@ -114,7 +114,10 @@ class Listener:
             if hyp.is_final and hyp.text:
                 log.debug("ignored %r: no command", hyp.text)
             return None
-        if not self.rejection.accepts(hyp, match):
+        words_ago = max(0.0, self.stream_seconds - hyp.start_seconds)
+        end_ago = max(0.0, self.stream_seconds - hyp.end_seconds)
+        over_box = self.guard is not None and self.guard.over_the_box(words_ago)
+        if not self.rejection.accepts(hyp, match, over_box):
             self.rejected += 1
             if hyp.is_final:  # a partial below its threshold is normal while words arrive
                 log.debug("ignored %r, %s at %.2f: not sure enough",
@@ -124,8 +127,6 @@ class Listener:
         # a partial result repeats the same words many times while they are said.
         if self._is_repeat(hyp, match):
             return None
-        words_ago = max(0.0, self.stream_seconds - hyp.start_seconds)
-        end_ago = max(0.0, self.stream_seconds - hyp.end_seconds)
         if self.guard is not None and self.guard.blocks(match, words_ago, end_ago):
             log.debug("ignored %r, %s: the box is saying those words",
                       hyp.text, match.command)  # fmt: skip

@@ -24,6 +24,11 @@ class Thresholds:
 
     final_safety: float = 0.3
     final_other: float = 0.95
+    # The same for words said while the box talked, with our echo canceller converged and
+    # working (EchoGuard.over_the_box): what it leaves of the box's voice lowers the engine's
+    # confidence in a true command, and the guard in front answers for the box's own words.
+    # None: as final_other. Chosen on the train split (bench.echo_suppress; docs/benchmarks.md).
+    final_other_over_box: float | None = 0.8
     partial_safety: float | None = 0.8  # pain and stop may act on a partial this sure
     partial_other: float | None = None  # other commands wait for the final result
     # Non-safety commands buried in longer talk ("I'll wait for the bus") are not commands.
@@ -43,15 +48,20 @@ def extra_words(hypothesis_text: str, match: PhraseMatch) -> int:
 class Rejection:
     """Accepts or rejects a (hypothesis, matched phrase) pair."""
 
-    def __init__(self, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> None:
-        self.thresholds = thresholds
+    def __init__(self, thresholds: Thresholds | None = None) -> None:
+        # (DEFAULT_THRESHOLDS is read here, not bound at definition: the train-split sweeps
+        # set it in their worker processes.)
+        self.thresholds = thresholds or DEFAULT_THRESHOLDS
 
-    def accepts(self, hypothesis: Hypothesis, match: PhraseMatch) -> bool:
-        """True if the command should be acted on."""
+    def accepts(self, hypothesis: Hypothesis, match: PhraseMatch, over_box: bool = False) -> bool:
+        """True if the command should be acted on (`over_box`: said while the box talked)."""
         t = self.thresholds
         safety = match.command in SAFETY_COMMANDS
         if hypothesis.is_final:
-            needed: float | None = t.final_safety if safety else t.final_other
+            other = t.final_other
+            if over_box and t.final_other_over_box is not None:
+                other = t.final_other_over_box
+            needed: float | None = t.final_safety if safety else other
         else:
             needed = t.partial_safety if safety else t.partial_other
         if needed is None or hypothesis.confidence < needed:
