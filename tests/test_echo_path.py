@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voiceguide.speech_in.echo_cancel import load_speexdsp
+from voiceguide.speech_in.echo_cancel import ReferenceBuffer, load_speexdsp
 from voiceguide.speech_in.echo_path import (
     EchoPath,
     OfflineReference,
@@ -198,3 +198,40 @@ def test_the_stage_tells_how_lately_the_box_talked() -> None:
     path.close()
     assert path.talked_within(2.0)  # the words began as the box fell silent
     assert not path.talked_within(1.5)  # 0.5 s after it: its echo has rung out
+
+
+def test_after_an_audio_glitch_the_filter_must_converge_again_and_the_delay_is_measured_afresh() -> (
+    None
+):
+    """A capture overrun or the speaker running dry can move the echo by some milliseconds: the
+    stage stops trusting its filter (the echo guard then treats words over the box as at
+    start-up) and adopts the new delay from its next estimate, not after a median swings."""
+    ref = _talk(12.0, seed=7)
+    delay = 64  # 4 ms, then 20 ms after the glitch at 6 s
+    late = 320
+    echo = np.zeros(len(ref))
+    half = 6 * RATE
+    echo[delay:half] = ref[: half - delay] * 0.4
+    echo[half:] = ref[half - late : len(ref) - late] * 0.4
+    mic = echo.astype(np.int16)
+    glitches = [0]
+    path = EchoPath(ReferenceBuffer(), glitches=lambda: glitches[0])
+    feeder = OfflineReference(path.reference, ref.astype(np.float32) / 32768)
+    _feed(path, feeder, mic[:half])
+    assert path.lined_up and abs(path.delay_seconds - 0.004) < 0.002
+    glitches[0] = 1
+    _feed_from(path, feeder, mic, half, half + 480)
+    assert not path.lined_up and path.unsettled() and path.stats.glitches == 1
+    _feed_from(path, feeder, mic, half + 480, len(mic))
+    path.close()
+    assert abs(path.delay_seconds - 0.020) < 0.002  # the new delay, adopted
+    assert path.lined_up  # and converged again on it
+
+
+def _feed_from(
+    path: EchoPath, feeder: OfflineReference, mic: np.ndarray, start: int, end: int
+) -> None:
+    """Samples `start` to `end` of the microphone through `path`, in 30 ms blocks."""
+    for offset in range(start, end, 480):
+        feeder.until((offset + 480) / RATE)
+        path.process(mic[offset : offset + 480], offset / RATE)

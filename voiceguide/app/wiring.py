@@ -105,8 +105,10 @@ def open_microphone(
         if echo_cancellation(settings) == "on":
             reference = ReferenceBuffer()
             speaker.add_tap(reference.add)
+    glitches = (lambda: speaker.player.underflows) if speaker is not None else None
     return MicInput(settings, locale, post, commands, playing, reference=reference,
-                    echo_delay_seconds=remembered_echo_delay(config))  # fmt: skip
+                    echo_delay_seconds=remembered_echo_delay(config),
+                    speaker_glitches=glitches)  # fmt: skip
 
 
 def idle_commands(idle: IdleMode, settings: ListenSettings) -> UserPhrases:

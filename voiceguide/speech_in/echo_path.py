@@ -26,6 +26,7 @@ import logging
 import statistics
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -96,6 +97,7 @@ class EchoStats:
 
     delay_seconds: float = 0.0  # the tracked playback-to-capture delay
     delay_estimates: int = 0  # how many correlation peaks were strong enough to count
+    glitches: int = 0  # audio glitches after which the filter had to converge again
     echo_heard_at: float | None = None  # seconds of audio processed when the filter proved an echo
     active_seconds: float = 0.0  # audio that went through the canceller (the box talking)
     passed_seconds: float = 0.0  # audio passed through untouched (the box silent)
@@ -151,8 +153,13 @@ class EchoPath:
         canceller: EchoCanceller | None = None,
         sample_rate_hz: int = SPEECH_RATE_HZ,
         initial_delay_seconds: float = 0.0,
+        glitches: Callable[[], int] | None = None,
     ) -> None:
         self.reference = reference
+        # How many audio glitches (a capture overrun, a dropped block, the speaker running
+        # dry) there have been: each may move the echo against its reference by a few ms.
+        self._glitches = glitches
+        self._glitches_seen = glitches() if glitches is not None else 0
         self.sample_rate_hz = sample_rate_hz
         self.canceller = canceller or self._make_canceller()
         # A delay measured before (the same devices, an earlier session) lines the signals up
@@ -310,7 +317,30 @@ class EchoPath:
         finally:
             self.stats.cpu_seconds += time.process_time() - started
 
+    def _after_glitch(self) -> None:
+        """An audio glitch may have moved the echo against its reference (the PulseAudio room
+        showed 12-16 ms at each ALSA recovery): the filter is not trusted until it has
+        converged again, and the delay is measured afresh instead of waiting for the running
+        median to swing. Until then the echo guard treats words over the box as at start-up."""
+        if self._converged_at is not None or self._estimates:
+            log.info("audio glitch: the echo canceller re-learns the delay (commands over the "
+                     "box get a second look until it has)")  # fmt: skip
+        self.stats.glitches += 1
+        self._converged_at = None
+        self._converged_seconds = 0.0
+        self._estimates.clear()
+        self._since_estimate = ESTIMATE_EVERY_SECONDS  # look at the next block with the box
+        # The kept history is left alone, though it straddles the jump: a second look finds
+        # its own delay over it, and with less to learn from it converges less well (10 dB
+        # on the box alone from 1.6 s in the room, so its voice was taken for someone's).
+        self._last_look = None
+
     def _process(self, mic: np.ndarray, start: float) -> np.ndarray:
+        if self._glitches is not None:
+            seen = self._glitches()
+            if seen != self._glitches_seen:
+                self._glitches_seen = seen
+                self._after_glitch()
         if not len(self._pending):
             self._pending_start = start
         block = np.concatenate([self._pending, mic]) if len(self._pending) else mic

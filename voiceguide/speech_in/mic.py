@@ -60,11 +60,14 @@ class MicInput:
         show_levels: bool = False,
         reference: ReferenceBuffer | None = None,
         echo_delay_seconds: float = 0.0,
+        speaker_glitches: Callable[[], int] | None = None,
     ) -> None:
         self.settings = settings
         self.locale = locale
         self.post = post
-        self.overflows = 0
+        self.overflows = 0  # blocks dropped because the recogniser fell behind
+        self.input_overflows = 0  # the device's own overruns (samples lost before us)
+        self._speaker_glitches = speaker_glitches  # how often the speaker ran dry
         self._playing_text = playing_text
         self._show_levels = show_levels  # `voiceguide listen`: print level and hypotheses
         self._level_at = 0.0
@@ -74,7 +77,7 @@ class MicInput:
         # What the speaker played, for the echo canceller; None where the hardware or sound
         # server cancels echo itself, or there is no speaker.
         self.echo = (
-            EchoPath(reference, initial_delay_seconds=echo_delay_seconds)
+            EchoPath(reference, initial_delay_seconds=echo_delay_seconds, glitches=self._glitches)
             if reference is not None
             else None
         )
@@ -129,15 +132,23 @@ class MicInput:
         else:
             log.info(
                 "echo canceller: delay %.0f ms, %.1f dB removed over %.0f s of the box talking "
-                "(%.0f dB by the filter alone from the median loud block)",
+                "(%.0f dB by the filter alone from the median loud block); %d audio glitches",
                 self.echo.delay_seconds * 1000, self.echo.stats.removed_db,
                 self.echo.stats.active_seconds, self.echo.stats.filter_median_db,
+                self.echo.stats.glitches,
             )  # fmt: skip
         self.echo.close()
 
     # ---- the listening thread ----------------------------------------------------------------
+    def _glitches(self) -> int:
+        """Audio lost on either side so far: each may move the echo against its reference."""
+        speaker = self._speaker_glitches() if self._speaker_glitches is not None else 0
+        return self.overflows + self.input_overflows + speaker
+
     def _callback(self, indata: np.ndarray, frames: int, time_info: object, status: object) -> None:
         # Real-time thread: copy and hand over, nothing else.
+        if getattr(status, "input_overflow", False):
+            self.input_overflows += 1
         try:
             self._blocks.put_nowait((indata[:, 0].copy(), time.monotonic() - frames / self._rate))
         except queue.Full:
