@@ -11,4 +11,6 @@ bash scripts/setup.sh --apt "$TEST_APT" --extras test,train,plot
 .venv/bin/ruff format --check voiceguide tests bench scripts training
 .venv/bin/mypy # pyproject.toml: strict on voiceguide/core, mypy's default level elsewhere
 .venv/bin/voiceguide lint
-.venv/bin/python -m pytest "$@"
+# Two workers: most of the suite's time is real-time waiting (spoken sessions, a PulseAudio
+# room), not CPU. Audio tests all go to one worker (tests/conftest.py).
+.venv/bin/python -m pytest -n 2 --dist loadgroup "$@"
