@@ -219,10 +219,23 @@ def test_words_said_over_the_box_get_their_own_bar() -> None:
     assert [h.command for h in listener.feed(CHUNK)] == ["skip"]
     rejection = Rejection(thresholds)
     assert not rejection.accepts(hyp("resume", True, 0, 1, 0.7), match_of("resume"))
-    assert rejection.accepts(hyp("resume", True, 0, 1, 0.7), match_of("resume"), over_box=True)
+    assert rejection.accepts(hyp("resume", True, 0, 1, 0.7), match_of("resume"), lambda: True)
+    # The question is asked only where its answer decides: not for a sure result, a safety
+    # command or a partial.
+    asked: list[int] = []
+
+    def over() -> bool:
+        asked.append(1)
+        return True
+
+    assert rejection.accepts(hyp("resume", True, 0, 1, 0.97), match_of("resume"), over)
+    assert rejection.accepts(hyp("it hurts", True, 0, 1, 0.7), match_of("it hurts"), over)
+    assert not rejection.accepts(hyp("resume", False, 0, 1, 0.7), match_of("resume"), over)
+    assert not rejection.accepts(hyp("resume", True, 0, 1, 0.5), match_of("resume"), over)
+    assert asked == []
     # Unset, the bar over the box is the usual one.
     plain = Rejection(Thresholds(final_other=0.95))
-    assert not plain.accepts(hyp("resume", True, 0, 1, 0.7), match_of("resume"), over_box=True)
+    assert not plain.accepts(hyp("resume", True, 0, 1, 0.7), match_of("resume"), lambda: True)
 
 
 def match_of(text: str) -> PhraseMatch:

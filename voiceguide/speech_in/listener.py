@@ -116,7 +116,8 @@ class Listener:
             return None
         words_ago = max(0.0, self.stream_seconds - hyp.start_seconds)
         end_ago = max(0.0, self.stream_seconds - hyp.end_seconds)
-        over_box = self.guard is not None and self.guard.over_the_box(words_ago)
+        guard = self.guard
+        over_box = (lambda: guard.over_the_box(words_ago)) if guard is not None else None
         if not self.rejection.accepts(hyp, match, over_box):
             self.rejected += 1
             if hyp.is_final:  # a partial below its threshold is normal while words arrive

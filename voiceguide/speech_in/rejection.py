@@ -8,6 +8,7 @@ Defaults were tuned on the benchmark's train speakers (docs/benchmarks.md).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from voiceguide.core.commands import SAFETY_COMMANDS
@@ -53,14 +54,29 @@ class Rejection:
         # set it in their worker processes.)
         self.thresholds = thresholds or DEFAULT_THRESHOLDS
 
-    def accepts(self, hypothesis: Hypothesis, match: PhraseMatch, over_box: bool = False) -> bool:
-        """True if the command should be acted on (`over_box`: said while the box talked)."""
+    def accepts(
+        self,
+        hypothesis: Hypothesis,
+        match: PhraseMatch,
+        over_box: Callable[[], bool] | None = None,
+    ) -> bool:
+        """True if the command should be acted on (`over_box`: were its words said while the
+        box talked, with the echo stage working? Asked only when the answer decides)."""
         t = self.thresholds
         safety = match.command in SAFETY_COMMANDS
         if hypothesis.is_final:
             other = t.final_other
-            if over_box and t.final_other_over_box is not None:
-                other = t.final_other_over_box
+            lower = t.final_other_over_box
+            # The question walks the echo stage's recent blocks: not asked for every partial
+            # and safety result, only for a final that clears the lower bar and not the usual.
+            if (
+                not safety
+                and lower is not None
+                and lower <= hypothesis.confidence < other
+                and over_box is not None
+                and over_box()
+            ):
+                other = lower
             needed: float | None = t.final_safety if safety else other
         else:
             needed = t.partial_safety if safety else t.partial_other
