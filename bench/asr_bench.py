@@ -334,6 +334,21 @@ def tune(manifest: list[dict], raw: list[dict]) -> None:
         )
 
 
+def _guard_drops(live: list[dict]) -> dict[str, int]:
+    """Commands the echo guard took for the box's own voice: in its own speech (rightly), in
+    streams with a person's commands over it (some may have been theirs), and in room talk."""
+    drops = {"guard_dropped_own": 0, "guard_dropped_over_box": 0, "guard_dropped_talk": 0}
+    for r in live:
+        if r["name"].startswith("own-"):
+            key = "guard_dropped_own"
+        elif "-talk" in r["name"]:
+            key = "guard_dropped_talk"
+        else:
+            key = "guard_dropped_over_box"
+        drops[key] += r.get("guard_dropped", 0)
+    return drops
+
+
 # ---- report -----------------------------------------------------------------------------------
 def _met(key: str, value: float) -> str:
     op, goal = GOALS[key]
@@ -423,6 +438,15 @@ def report(s: dict, costs: dict, args: argparse.Namespace, seconds: float) -> st
             f"{over['speech_hours'] * 60:.0f} min of speech)."
         )
         lines += ["", said]
+    lines += [
+        "",
+        (
+            f"Echo guard: {costs['guard_dropped_own']} commands dropped as the box's own voice "
+            f"in its own speech, {costs['guard_dropped_over_box']} in streams with commands "
+            f"said over it (some may have been the person's), {costs['guard_dropped_talk']} in "
+            "room talk."
+        ),
+    ]
     lines += [
         "",
         (
@@ -520,6 +544,7 @@ def main() -> int:
         "peak_rss_mb": max(r["max_rss_mb"] for r in raw),
         "load_seconds": max(r["load_seconds"] for r in raw),
         **_echo_costs(raw),
+        **_guard_drops(live),
     }
     section = report(s, costs, args, time.monotonic() - started)
     print(section)
