@@ -31,7 +31,7 @@ from voiceguide.app.config import Config
 from voiceguide.content.catalog import load_good_routines
 from voiceguide.content.loader import bundled_routines_dir
 from voiceguide.content.locales import load_locale
-from voiceguide.core.idle import IdleMode
+from voiceguide.core.idle import IdleMode, is_start
 from voiceguide.speech_in.factory import open_listener
 from voiceguide.speech_in.listener import HeardCommand, Listener
 from voiceguide.speech_in.recording import listen_to_recording
@@ -124,7 +124,7 @@ def main() -> int:
     for command, phrases in locale.commands.items():
         for phrase in phrases:
             score(session, command, phrase)
-    starts = {k: v for k, v in idle_table.items() if k.startswith("start:")}
+    starts = {k: v for k, v in idle_table.items() if is_start(k)}
     for command, phrases in starts.items():
         for phrase in phrases:
             if phrase.endswith(" 시작"):  # the natural order, "<이름> 시작"

@@ -171,6 +171,25 @@ def test_idle_mode_listens_for_start_phrases_and_lists() -> None:
     assert "list routines" in grammar_for(table)
 
 
+def test_idle_starts_have_their_own_bar_and_help_keeps_the_usual_one() -> None:
+    class Routine:
+        id = "quick-reset"
+        aliases = ("quick stretch",)
+        title = "Quick reset"
+
+    locale = load_locale("en")
+    table = IdleMode([Routine()], locale).command_table()  # type: ignore[list-item]
+    bars = Thresholds(final_other=0.95, final_start=0.6)
+    script = [
+        [hyp("start the quick reset", True, 1.0, 2.0, 0.7)],
+        [hyp("help", True, 4.0, 4.4, 0.7)],
+        [hyp("start quick stretch", True, 6.0, 7.0, 0.5)],
+    ]
+    listener = Listener(ScriptedEngine(script), locale, commands=table, rejection=Rejection(bars))
+    heard = [h.command for _ in script for h in listener.feed(CHUNK)]
+    assert heard == ["start:quick-reset"]
+
+
 def test_the_noise_floor_vad_follows_a_steady_noise() -> None:
     rng = np.random.default_rng(1)
     vad = NoiseFloorVad()

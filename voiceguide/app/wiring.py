@@ -19,7 +19,7 @@ from voiceguide.app.runner import Runner
 from voiceguide.audio.backoff import Backoff
 from voiceguide.audio.devices import NoInputDevice, NoOutputDevice, choose_input_device
 from voiceguide.core.coaching import Coaching
-from voiceguide.core.idle import IdleMode
+from voiceguide.core.idle import START_PREFIX, IdleMode
 from voiceguide.core.locale import Locale
 from voiceguide.core.routine import Routine
 from voiceguide.core.session import Session
@@ -126,7 +126,7 @@ def idle_commands(idle: IdleMode, settings: ListenSettings) -> UserPhrases:
         return table  # (pocketsphinx in another language stops with its own error)
     from voiceguide.speech_in.engines.pocketsphinx_grammar import grammar_words, missing_words
 
-    starts = [f"start:{routine.id}" for routine in idle.routines]
+    starts = [f"{START_PREFIX}{routine.id}" for routine in idle.routines]
     missing = missing_words([p for key in starts for p in table[key]])
     for routine, key in zip(idle.routines, starts, strict=True):
         names = list(dict.fromkeys((*routine.aliases, routine.title)))

@@ -19,6 +19,12 @@ class StartRoutine:
 
 IdleAction = Speak | StartRoutine
 NAME_SLOT = "{name}"
+START_PREFIX = "start:"  # idle commands "start:<routine id>", one per routine
+
+
+def is_start(command: str) -> bool:
+    """Whether an idle command asks for a routine ("start:<routine id>")."""
+    return command.startswith(START_PREFIX)
 
 
 def start_phrase(start: str, name: str) -> str:
@@ -56,7 +62,7 @@ class IdleMode:
     def command_table(self) -> dict[str, list[str]]:
         """Idle-mode phrases by command, for the listener: one start command per routine."""
         table = {
-            f"start:{routine.id}": sorted(
+            f"{START_PREFIX}{routine.id}": sorted(
                 {start_phrase(start, name) for start in self.locale.idle_commands.get("start", ())
                  for name in (*routine.aliases, routine.title)}
             )

@@ -144,9 +144,10 @@ def open_listener(
 def _rejection_for(settings: ListenSettings, engine: Engine) -> Rejection:
     """The neural spotter already applied its own thresholds; grammar engines need the bar."""
     if settings.engine == "vosk":
-        # The lower bar over the box was chosen on PocketSphinx's confidences; Vosk's are
-        # another scale, and nothing has measured it there.
-        return Rejection(dataclasses.replace(DEFAULT_THRESHOLDS, final_other_over_box=None))
+        # The lower bars over the box and for idle starts were chosen on PocketSphinx's
+        # confidences; Vosk's are another scale, and nothing has measured them there.
+        vosk = dataclasses.replace(DEFAULT_THRESHOLDS, final_other_over_box=None, final_start=None)
+        return Rejection(vosk)
     if settings.engine != "neural":
         return Rejection()  # (and the neural module is never imported for other engines)
     from voiceguide.speech_in.engines.neural_engine import NEURAL_THRESHOLDS, NeuralEngine

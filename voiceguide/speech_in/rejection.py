@@ -12,11 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from voiceguide.core.commands import SAFETY_COMMANDS
+from voiceguide.core.idle import is_start
 from voiceguide.core.phrases import PhraseMatch, normalize
 from voiceguide.speech_in.engine import Hypothesis
 
 # Words people wrap around a command; they neither help nor hurt a match.
 CARRIER_WORDS = frozenset({"please", "okay", "ok", "oh", "now", "hey", "um", "uh", "[unk]"})
+
+
+START_BAR = 0.5
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,11 @@ class Thresholds:
     final_other_over_box: float | None = 0.8
     partial_safety: float | None = 0.8  # pain and stop may act on a partial this sure
     partial_other: float | None = None  # other commands wait for the final result
+    # Idle mode's "start <routine name>": PocketSphinx scores a whole routine name decoded
+    # word for word lower than a one-word command (more words, more doubt), and a false start
+    # costs less than a false command in a session (the person hears the routine announced
+    # and says "stop"). None: as final_other. Chosen on the train split (bench.idle_start).
+    final_start: float | None = START_BAR
     # Non-safety commands buried in longer talk ("I'll wait for the bus") are not commands.
     max_extra_words: int = 1
 
@@ -77,6 +86,8 @@ class Rejection:
                 and over_box()
             ):
                 other = lower
+            if is_start(match.command) and t.final_start is not None:
+                other = t.final_start
             needed: float | None = t.final_safety if safety else other
         else:
             needed = t.partial_safety if safety else t.partial_other

@@ -27,7 +27,7 @@ SAMPLE_RATE_HZ = 16000
 # the bar; a second bar on the same scores would only lose commands.
 NEURAL_THRESHOLDS = Thresholds(
     final_safety=0.0, final_other=0.0, partial_safety=0.0, partial_other=None, max_extra_words=0,
-    final_other_over_box=None,
+    final_other_over_box=None, final_start=None,
 )  # fmt: skip
 
 
