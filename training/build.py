@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from training.data import SMOKE, Config, build_scenes
+from training.data import RECIPES, SMOKE, Config, build_scenes
 from training.model import export
 from training.texts import CLASSES
 from training.train import FRAMES, load_scenes, train
@@ -104,10 +104,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenes-per-clip", type=int, default=None,
                         help="augmented scenes per command clip (default 1; 2 looked better on validation)")  # fmt: skip
     parser.add_argument("--threads", type=int, default=1, help="torch threads for training")
+    parser.add_argument("--recipe", choices=sorted(RECIPES), default="default",
+                        help="the data make-up (training.data.RECIPES; default: the committed head's)")  # fmt: skip
     parser.add_argument("--members", type=int, default=None,
                         help="nets trained from seeds seed, seed+1, ... and averaged (default 2)")  # fmt: skip
     args = parser.parse_args(argv)
-    cfg = SMOKE if args.smoke else Config()
+    cfg = SMOKE if args.smoke else RECIPES[args.recipe]
     if args.scenes_per_clip:
         cfg = dataclasses.replace(cfg, pos_scenes_per_clip=args.scenes_per_clip)
     out = args.out or ROOT / "out" / ("smoke" if args.smoke else "full")
