@@ -6,6 +6,8 @@ listener does with hypotheses, not about recognition (tests/test_recognize.py is
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from voiceguide.content.locales import load_locale
@@ -151,14 +153,15 @@ def test_hypotheses_are_shown_to_a_watcher() -> None:
     assert [h.text for h in seen] == ["skip"]
 
 
-def test_idle_mode_listens_for_start_phrases_and_lists() -> None:
-    class Routine:
-        id = "morning-mobility"
-        aliases = ("morning stretch",)
-        title = "Morning mobility"
+def idle_table(routine_id: str, alias: str, title: str) -> dict[str, list[str]]:
+    """Idle mode's command table for one routine (only id, aliases and title are read)."""
+    routine = SimpleNamespace(id=routine_id, aliases=(alias,), title=title)
+    return IdleMode([routine], load_locale("en")).command_table()  # type: ignore[list-item]
 
+
+def test_idle_mode_listens_for_start_phrases_and_lists() -> None:
     locale = load_locale("en")
-    table = IdleMode([Routine()], locale).command_table()  # type: ignore[list-item]
+    table = idle_table("morning-mobility", "morning stretch", "Morning mobility")
     assert "start morning stretch" in table["start:morning-mobility"]
     assert "begin the Morning mobility" in table["start:morning-mobility"]
     assert "list routines" in table["list_routines"]
@@ -172,13 +175,8 @@ def test_idle_mode_listens_for_start_phrases_and_lists() -> None:
 
 
 def test_idle_starts_have_their_own_bar_and_help_keeps_the_usual_one() -> None:
-    class Routine:
-        id = "quick-reset"
-        aliases = ("quick stretch",)
-        title = "Quick reset"
-
     locale = load_locale("en")
-    table = IdleMode([Routine()], locale).command_table()  # type: ignore[list-item]
+    table = idle_table("quick-reset", "quick stretch", "Quick reset")
     bars = Thresholds(final_other=0.95, final_start=0.6)
     script = [
         [hyp("start the quick reset", True, 1.0, 2.0, 0.7)],
