@@ -1,6 +1,6 @@
 """Idle mode: how often "start <routine name>" starts the right routine, and false starts.
 
-    .venv/bin/python -m bench.idle_start                 # test speakers, about 5 minutes
+    .venv/bin/python -m bench.idle_start                 # test speakers, 16-25 min on 2 busy cores
     .venv/bin/python -m bench.idle_start --split train   # the tuning speakers
 
 Each bundled English routine is asked for three times by every speaker of the split: once by

@@ -20,9 +20,6 @@ from voiceguide.speech_in.engine import Hypothesis
 CARRIER_WORDS = frozenset({"please", "okay", "ok", "oh", "now", "hey", "um", "uh", "[unk]"})
 
 
-START_BAR = 0.5
-
-
 @dataclass(frozen=True)
 class Thresholds:
     """Minimum confidence to act, by kind of command and result."""
@@ -40,7 +37,7 @@ class Thresholds:
     # word for word lower than a one-word command (more words, more doubt), and a false start
     # costs less than a false command in a session (the person hears the routine announced
     # and says "stop"). None: as final_other. Chosen on the train split (bench.idle_start).
-    final_start: float | None = START_BAR
+    final_start: float | None = 0.5
     # Non-safety commands buried in longer talk ("I'll wait for the bus") are not commands.
     max_extra_words: int = 1
 
@@ -76,9 +73,11 @@ class Rejection:
         if hypothesis.is_final:
             other = t.final_other
             lower = t.final_other_over_box
+            if is_start(match.command) and t.final_start is not None:
+                other = t.final_start
             # The question walks the echo stage's recent blocks: not asked for every partial
             # and safety result, only for a final that clears the lower bar and not the usual.
-            if (
+            elif (
                 not safety
                 and lower is not None
                 and lower <= hypothesis.confidence < other
@@ -86,8 +85,6 @@ class Rejection:
                 and over_box()
             ):
                 other = lower
-            if is_start(match.command) and t.final_start is not None:
-                other = t.final_start
             needed: float | None = t.final_safety if safety else other
         else:
             needed = t.partial_safety if safety else t.partial_other
