@@ -22,6 +22,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from voiceguide.content.locales import load_locale
 from voiceguide.speech_in.echo_guard import EchoGuard
 from voiceguide.speech_in.engine import Hypothesis
 from voiceguide.speech_in.factory import open_listener
-from voiceguide.speech_in.listener import Listener, grammar_for
+from voiceguide.speech_in.listener import HeardCommand, Listener, grammar_for
 from voiceguide.speech_in.recording import listen_to_recording
 from voiceguide.speech_in.rejection import Rejection, Thresholds
 from voiceguide.speech_in.settings import ENGINES, ListenSettings
@@ -302,14 +303,32 @@ def replay(manifest: list[dict], raw: list[dict], thresholds: Thresholds) -> dic
         if r["live"] and entry["played"]:
             guard = EchoGuard(_playing_at(entry["played"], clock))
         listener = Listener(_Replay([]), locale, rejection=Rejection(thresholds), guard=guard)
-        events = []
-        for chunk, h in r["log"]:
-            # The listener only needs the stream time at which each result came out.
-            clock[0] = chunk * CHUNK_SECONDS
-            listener._samples = round((chunk + 1) * CHUNK_SECONDS * 16000)
-            events += listener._handle([Hypothesis(**h)])
+        log = [(chunk, Hypothesis(**h)) for chunk, h in r["log"]]
+        # The echo guard's clock follows the replay, for what the box was saying then.
+        events = replay_log(listener, log, partial(_set_clock, clock))
         results[(r["name"], r["live"])] = [dataclasses.asdict(e) for e in events]
     return score(manifest, results)
+
+
+def _set_clock(clock: list[float], chunk: int) -> None:
+    clock[0] = chunk * CHUNK_SECONDS
+
+
+def replay_log(
+    listener: Listener,
+    log: list[tuple[int, Hypothesis]],
+    before_chunk: Callable[[int], None] | None = None,
+) -> list[HeardCommand]:
+    """The listener's decisions on recorded (chunk, result) pairs, each handed over at the
+    stream time of its chunk, as if its engine had just given it (no decoding)."""
+    events: list[HeardCommand] = []
+    for chunk, h in log:
+        if before_chunk is not None:
+            before_chunk(chunk)
+        # The listener only needs the stream time at which each result came out.
+        listener._samples = round((chunk + 1) * CHUNK_SECONDS * corpus.RATE_HZ)
+        events += listener._handle([h])
+    return events
 
 
 def tune(manifest: list[dict], raw: list[dict]) -> None:

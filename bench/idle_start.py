@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.asr_bench import CHUNK_SECONDS, _Recorder, _Replay, assign_events
+from bench.asr_bench import CHUNK_SECONDS, _Recorder, _Replay, assign_events, replay_log
 from bench.corpus import (
     RATE_HZ,
     SEED,
@@ -114,11 +114,7 @@ def replay(
 ) -> list[dict]:
     """The same stream's commands with other rejection bars, from its recorded results."""
     listener = Listener(_Replay([]), locale, commands=table, rejection=Rejection(bars))
-    events = []
-    for chunk, h in stream.log:
-        listener._samples = round((chunk + 1) * CHUNK_SECONDS * RATE_HZ)  # the stream time
-        events += listener._handle([h])
-    return _as_dicts(events)
+    return _as_dicts(replay_log(listener, stream.log))
 
 
 @dataclass
@@ -171,13 +167,14 @@ def main(argv: list[str] | None = None) -> int:
     idle = IdleMode(load_good_routines(bundled_routines_dir(), "en"), locale)
     table = idle_commands(idle, settings)
     listener = open_listener(settings, locale, table)
+    plain = dict(table)  # the same phrases as a plain dict, copied once
     speakers = TEST_SPEAKERS if args.split == "test" else TRAIN_SPEAKERS
     rng = np.random.default_rng(SEED + 50 + (0 if args.split == "test" else 1))
 
     streams: list[Decoded] = []
     audio_seconds = 0.0
     for speaker in speakers:
-        asked = requests(dict(table), rng)
+        asked = requests(plain, rng)
         audio = _synth_all((speaker, p, *_jitter(speaker, rng)) for _, p in asked)
         clips: list[tuple[np.ndarray, str, str | None, str]] = [
             (a, p, c, speaker.name) for a, (c, p) in zip(audio, asked, strict=True)
@@ -195,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     sweep = {}
     for bar in [float(b) for b in args.sweep.split(",") if b]:
         bars = dataclasses.replace(listener.rejection.thresholds, final_start=bar)
-        sweep[bar] = score(streams, [replay(s, locale, dict(table), bars) for s in streams])
+        sweep[bar] = score(streams, [replay(s, locale, plain, bars) for s in streams])
     if sweep:
         print("\n" + _sweep_report(sweep))
     if args.json:
@@ -228,9 +225,14 @@ def _verdict(u: Utterance, got: list[str]) -> str:
     return "wrong"
 
 
+def requests_in(tally: Counter[str]) -> int:
+    """How many requests a tally scored (strays are not requests)."""
+    return tally["right"] + tally["missed"] + tally["wrong"]
+
+
 def accuracy(tally: Counter[str]) -> float:
     """Share of requests that started the right routine and nothing else."""
-    n = tally["right"] + tally["missed"] + tally["wrong"]
+    n = requests_in(tally)
     return tally["right"] / n if n else float("nan")
 
 
@@ -242,8 +244,7 @@ def _report(args: argparse.Namespace, run: Tally, audio_seconds: float, wall: fl
     lines = [head, "", "| condition | n | accuracy | missed | wrong | stray |",
              "|---|---|---|---|---|---|"]  # fmt: skip
     for c, t in results.items():
-        n = t["right"] + t["missed"] + t["wrong"]
-        row = f"| {c} | {n} | {accuracy(t):.1%} | {t['missed']} | {t['wrong']} | {t['stray']} |"
+        row = f"| {c} | {requests_in(t)} | {accuracy(t):.1%} | {t['missed']} | {t['wrong']} | {t['stray']} |"
         lines.append(row)
     worst_noisy = min(accuracy(results[c]) for c in CONDITIONS if c != "clean")
     clean = accuracy(results["clean"])
