@@ -27,6 +27,7 @@ EN = load_locale("en")
 def test_session_commands_are_heard_by_the_neural_engine_through_the_factory() -> None:
     listener = open_listener(NEURAL, EN, EN.commands)
     assert isinstance(listener.engine, NeuralEngine)
+    assert listener.engine.check is not None  # the grammar's second opinion on near-misses
     wavs = sorted(FIXTURES.glob("*.wav"))
     named = [w for w in wavs if not w.stem.startswith(("none", "talk", "room"))]
     assert named, "the neural fixtures are missing"

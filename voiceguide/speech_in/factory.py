@@ -86,7 +86,7 @@ def engine_for(
                 2,
             )
         if spots(commands):
-            return NeuralEngine(commands, box_talking)
+            return NeuralEngine(commands, box_talking, locale)
         settings = dataclasses.replace(settings, engine=GRAMMAR_ENGINE)
     model_path = None
     if settings.engine == "vosk":

@@ -241,6 +241,31 @@ class PocketsphinxEngine:
         self._in_utt = self._decoding = False
         return self._end_window() if decoding else []
 
+    def decode_segment(self, pcm16_mono: bytes) -> Hypothesis | None:
+        """The grammar's final result for this audio decoded as one utterance, or None.
+
+        For a second opinion on a stretch another engine has already cut out: no voice
+        activity detection or denoising decides where the utterance is. The stream in
+        progress is forgotten (reset), and times count from the segment's start.
+        """
+        self.reset()
+        usable = len(pcm16_mono) - len(pcm16_mono) % (2 * FRAME_SAMPLES)
+        frames = [
+            pcm16_mono[k : k + 2 * FRAME_SAMPLES] for k in range(0, usable, 2 * FRAME_SAMPLES)
+        ]
+        if not frames:
+            return None
+        self._start_utterance([])
+        # The confidence measures the command against free phones across its own frames,
+        # sampled after every 30 ms as in a stream, and counts the speech around it.
+        for k in range(0, len(frames), 3):
+            batch = frames[k : k + 3]
+            self._speech += [self._vad.is_speech(f) for f in batch]
+            self._process(batch)
+        results = self._end_window()
+        self._in_utt = self._decoding = False
+        return results[0] if results else None
+
     def _process(self, frames: list[bytes]) -> None:
         if not frames:
             return

@@ -11,6 +11,9 @@ unbroken speech only a safety command (pain, stop) or a very confident one is ac
 the gap rule: a command is decided only once the tracker has heard a short gap with no speech
 after it (talk that runs on past a command word is talk), unless it hears no speech at all
 (loud babble) or the box itself is talking (its echo residue would look like more talk).
+A near-miss, a run of windows over ``check_threshold`` that never makes the head's own rule,
+is handed once to a ``check`` (the grammar's second opinion, engines/grammar_check.py) with
+the utterance's audio, and the check decides it.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +66,22 @@ class SpotterConfig:
     # Safety commands have their own wait, for their latency goal. 0 turns it off.
     gap_seconds: float = 0.08
     gap_safety_seconds: float = 0.08
+    # The second opinion (the Spotter's `check`): a run of `check_hops` windows whose mean
+    # reaches `check_threshold` but not the thresholds above is handed to the check, once per
+    # run, and decided by it. None: the head alone decides.
+    check_threshold: float | None = None
+    check_hops: int = 2
+
+
+# A second opinion on a near-miss: (command, window index) -> is it that command?
+WindowCheck = Callable[[str, int], bool]
+# The same, streaming: (command, the utterance's audio, int16) -> is it that command?
+AudioCheck = Callable[[str, np.ndarray], bool]
+# The audio handed to the check: the utterance (energy tracker) with this much either side,
+# and never more than the spotter keeps.
+CHECK_BEFORE_SECONDS = 0.3
+CHECK_AFTER_SECONDS = 0.3
+AUDIO_SECONDS = 6.0
 
 
 def decide_sequence(
@@ -71,14 +91,15 @@ def decide_sequence(
     gaps: np.ndarray | None = None,
     unbroken: np.ndarray | None = None,
     box: np.ndarray | None = None,
+    check: WindowCheck | None = None,
 ) -> list[tuple[int, int, float]]:
     """Pure decision rule over a (n, classes) score sequence: [(window index, class, score)].
 
     What the streaming class works out from its energy tracker and the box, per window:
     `gaps`, seconds without speech before its end (none: always quiet); `unbroken`, seconds
     of unbroken speech before the talk it ends (for the long-talk rule); `box`, whether the
-    box was talking (the gap rule is lifted then). It applies the same rule one window at a
-    time.
+    box was talking (the gap rule is lifted then); `check`, the second opinion. It applies
+    the same rule one window at a time.
     """
     state = _DecisionState()
     out = []
@@ -89,10 +110,15 @@ def decide_sequence(
             and _may_be_long_talk(p, classes)
             and unbroken[j] > config.long_talk_seconds
         )
-        hit = state.step(j, p, classes, config, long_talk=talk, gap=gap)
+        asks = None if check is None else partial(_ask_at, check, j)
+        hit = state.step(j, p, classes, config, long_talk=talk, gap=gap, check=asks)
         if hit is not None:
             out.append((j, *hit))
     return out
+
+
+def _ask_at(check: WindowCheck, index: int, command: str) -> bool:
+    return check(command, index)
 
 
 def _may_be_long_talk(p: np.ndarray, classes: tuple[str, ...]) -> bool:
@@ -103,11 +129,14 @@ def _may_be_long_talk(p: np.ndarray, classes: tuple[str, ...]) -> bool:
 class _DecisionState:
     def __init__(self) -> None:
         self.run: list[np.ndarray] = []
+        self.near: list[np.ndarray] = []  # the run at the second opinion's lower threshold
+        self.checked = False  # the second opinion was asked about this run already
         self.fired_at: int | None = None
         self.quiet = 0
 
     def step(self, j: int, p: np.ndarray, classes: tuple[str, ...], cfg: SpotterConfig,
-             long_talk: bool, gap: float) -> tuple[int, float] | None:  # fmt: skip
+             long_talk: bool, gap: float,
+             check: Callable[[str], bool] | None = None) -> tuple[int, float] | None:  # fmt: skip
         """One window; `gap` is how long no speech has been heard before its end."""
         top = int(np.argmax(p[1:])) + 1
         score = float(p[top])
@@ -117,14 +146,28 @@ class _DecisionState:
             if self.quiet >= cfg.release_hops and j - self.fired_at >= hops:
                 self.fired_at = None
                 self.run = []
+                self.near = []
+                self.checked = False
             return None
         name = classes[top]
         thr = cfg.class_thresholds.get(name, cfg.threshold)
         if long_talk and name not in SAFETY:
             thr = max(thr, cfg.long_talk_threshold)
+        lower = cfg.check_threshold if check is not None else None
+        if lower is not None and score >= lower and not (long_talk and name not in SAFETY):
+            self.near.append(p)
+        elif self.near:  # the near run is over: a last chance if it was never asked about
+            ended, self.near, self.run = self.near, [], []
+            if self.checked:
+                self.checked = False
+                return None
+            # (the scores have fallen, so the head itself says the words are over: no gap)
+            hit = self._second_opinion(j, classes, cfg, math.inf, check, ended)
+            self.checked = False  # the next run is a new utterance
+            return hit
         if score < min(thr, cfg.early_threshold):
             self.run = []
-            return None
+            return self._second_opinion(j, classes, cfg, gap, check, self.near)
         self.run.append(p)
         mean = np.mean(self.run[-cfg.confirm_hops :], axis=0)
         cls = int(np.argmax(mean[1:])) + 1
@@ -133,10 +176,31 @@ class _DecisionState:
         if gap < (cfg.gap_safety_seconds if safety else cfg.gap_seconds):
             return None  # the talk may go on: keep the run and look again at the next window
         if early or (len(self.run) >= cfg.confirm_hops and mean[cls] >= thr):
-            self.fired_at = j
-            self.quiet = 0
-            return cls, float(p[cls] if early else mean[cls])
+            return self._fire(j, cls, float(p[cls] if early else mean[cls]))
+        # (While the head's own run goes on it decides: no check is asked, for it costs CPU
+        # and time. A near-miss is asked about once its scores fall under the head's bar.)
         return None
+
+    def _second_opinion(self, j: int, classes: tuple[str, ...], cfg: SpotterConfig, gap: float,
+                        check: Callable[[str], bool] | None,
+                        near: list[np.ndarray]) -> tuple[int, float] | None:  # fmt: skip
+        """A run under the head's own thresholds but over the check's: ask, once per run."""
+        if check is None or self.checked or len(near) < cfg.check_hops:
+            return None
+        mean = np.mean(near[-cfg.check_hops :], axis=0)
+        cls = int(np.argmax(mean[1:])) + 1
+        assert cfg.check_threshold is not None  # (check is only passed on with a threshold)
+        if mean[cls] < cfg.check_threshold:
+            return None
+        if gap < (cfg.gap_safety_seconds if classes[cls] in SAFETY else cfg.gap_seconds):
+            return None  # ask about the whole utterance, once the talk has stopped
+        self.checked = True
+        return self._fire(j, cls, float(mean[cls])) if check(classes[cls]) else None
+
+    def _fire(self, j: int, cls: int, score: float) -> tuple[int, float]:
+        self.fired_at = j
+        self.quiet = 0
+        return cls, score
 
 
 class Spotter:
@@ -144,15 +208,19 @@ class Spotter:
 
     def __init__(self, head: Head | Path | str | None = None, config: SpotterConfig | None = None,
                  frontend: FrontEnd | None = None,
-                 box_talking: Callable[[], bool] | None = None) -> None:  # fmt: skip
-        """`box_talking` says whether the box is speaking now; the gap rule is lifted then."""
+                 box_talking: Callable[[], bool] | None = None,
+                 check: AudioCheck | None = None) -> None:  # fmt: skip
+        """`box_talking` says whether the box is speaking now; the gap rule is lifted then.
+        `check` is the second opinion on a near-miss (used with `config.check_threshold`)."""
         self.head = head if isinstance(head, Head) else load_head(head or HEAD_FILE)
         self.box_talking = box_talking
         self.config = config or SpotterConfig()
         self.frontend = frontend or FrontEnd()
+        self.check = check if self.config.check_threshold is not None else None
         self._silence = self._silence_embedding()
         c = self.config
-        self._near = min(c.threshold, c.early_threshold, *c.class_thresholds.values())
+        lower = () if self.check is None or c.check_threshold is None else (c.check_threshold,)
+        self._near = min(c.threshold, c.early_threshold, *c.class_thresholds.values(), *lower)
         self.reset()
 
     def _silence_embedding(self) -> np.ndarray:
@@ -168,6 +236,8 @@ class Spotter:
         self._energy: list[float] = []  # dB per 10 ms frame
         self._pending = np.zeros(0, np.int16)
         self._floor: deque[float] = deque(maxlen=300)
+        self._audio: deque[np.ndarray] = deque()  # the last AUDIO_SECONDS, for the check
+        self._audio_samples = 0
         self.scores: list[np.ndarray] = []  # per window, for diagnostics (bounded)
 
     @property
@@ -250,6 +320,8 @@ class Spotter:
         )
         out = []
         self._track_energy(chunk)
+        if self.check is not None:
+            self._keep_audio(chunk)
         for index, emb in self.frontend.accept(chunk):
             self._history.append(emb)
             p = predict(self.head, np.stack(self._history))[0]
@@ -268,11 +340,28 @@ class Spotter:
             near = p[1:].max() >= self._near
             box = self.box_talking is not None and self.box_talking()
             gap = self._gap(w) if near and not box else math.inf
-            hit = self._state.step(index, p, classes, self.config, long_talk, gap)
+            ask = None if self.check is None else partial(self._ask, w)
+            hit = self._state.step(index, p, classes, self.config, long_talk, gap, ask)
             if hit is not None:
                 start, end, _ = segment if segment is not None else self._segment(w)
                 out.append(Detection(classes[hit[0]], hit[1], start, end, True, self.seconds))
         return out
+
+    def _keep_audio(self, chunk: np.ndarray) -> None:
+        self._audio.append(chunk.copy())
+        self._audio_samples += len(chunk)
+        while self._audio_samples - len(self._audio[0]) >= AUDIO_SECONDS * RATE_HZ:
+            self._audio_samples -= len(self._audio.popleft())
+
+    def _ask(self, window_end: float, command: str) -> bool:
+        """The second opinion on the utterance that ends before `window_end`."""
+        assert self.check is not None  # (only asked for with a check)
+        start, end, _ = self._segment(window_end)
+        audio = np.concatenate(self._audio) if self._audio else np.zeros(0, np.int16)
+        first = self.seconds - len(audio) / RATE_HZ  # stream time of the buffer's first sample
+        lo = max(0, round((start - CHECK_BEFORE_SECONDS - first) * RATE_HZ))
+        hi = round((min(end + CHECK_AFTER_SECONDS, self.seconds) - first) * RATE_HZ)
+        return self.check(command, audio[lo:hi])
 
     def _observe(self, index: int, window_end: float, probs: np.ndarray) -> None:
         """Called with each window's scores before it is decided (a hook for training tools)."""
