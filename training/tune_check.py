@@ -35,8 +35,7 @@ _SHARED: dict[str, Any] = {}
 def _stream(i: int) -> tuple[int, dict, dict]:
     from training.augment import after_echo_canceller
     from voiceguide.content.locales import load_locale
-    from voiceguide.core.commands import SAFETY_COMMANDS
-    from voiceguide.speech_in.engines.grammar_check import GrammarCheck
+    from voiceguide.speech_in.engines.grammar_check import GrammarCheck, agrees
     from voiceguide.speech_in.engines.neural import spotter as sp
     from voiceguide.speech_in.factory import spoken_commands
     from voiceguide.speech_in.recording import CHUNK_SECONDS
@@ -76,10 +75,7 @@ def _stream(i: int) -> tuple[int, dict, dict]:
         def check(command: str, j: int, key: str = key, bar: float = bar,
                   safety_bar: float = safety_bar) -> bool:  # fmt: skip
             asked[key] += 1
-            name, confidence = hears(j)
-            return name == command and confidence >= (
-                safety_bar if command in SAFETY_COMMANDS else bar
-            )
+            return agrees(command, *hears(j), bar, safety_bar)
 
         config = sp.SpotterConfig(check_threshold=threshold, check_hops=hops)
         out[key] = events(sp.decide_sequence(*args, config, **kw, check=check))

@@ -53,6 +53,11 @@ class GrammarCheck:
 
     def __call__(self, command: str, pcm16: np.ndarray) -> bool:
         """True if the grammar names `command` in this audio with at least its bar."""
-        heard, confidence = self.hears(pcm16)
-        bar = self.safety_bar if command in SAFETY_COMMANDS else self.bar
-        return heard == command and confidence >= bar
+        return agrees(command, *self.hears(pcm16), self.bar, self.safety_bar)
+
+
+def agrees(
+    command: str, heard: str | None, confidence: float, bar: float, safety_bar: float
+) -> bool:
+    """Whether what the grammar heard confirms `command` (safety commands have their own bar)."""
+    return heard == command and confidence >= (safety_bar if command in SAFETY_COMMANDS else bar)

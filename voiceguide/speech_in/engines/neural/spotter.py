@@ -121,6 +121,11 @@ def _ask_at(check: WindowCheck, index: int, command: str) -> bool:
     return check(command, index)
 
 
+def _talk_may_go_on(cfg: SpotterConfig, safety: bool, gap: float) -> bool:
+    """The gap rule: too little quiet after the words to decide on them yet."""
+    return gap < (cfg.gap_safety_seconds if safety else cfg.gap_seconds)
+
+
 def _may_be_long_talk(p: np.ndarray, classes: tuple[str, ...]) -> bool:
     """Whether the long-talk rule could apply to this window (no need to measure the talk)."""
     return classes[int(np.argmax(p[1:])) + 1] not in SAFETY and float(p.max()) > 0.3
@@ -173,8 +178,8 @@ class _DecisionState:
         cls = int(np.argmax(mean[1:])) + 1
         safety = classes[cls] in SAFETY
         early = safety and score >= cfg.early_threshold and cls == top
-        if gap < (cfg.gap_safety_seconds if safety else cfg.gap_seconds):
-            return None  # the talk may go on: keep the run and look again at the next window
+        if _talk_may_go_on(cfg, safety, gap):
+            return None  # keep the run and look again at the next window
         if early or (len(self.run) >= cfg.confirm_hops and mean[cls] >= thr):
             return self._fire(j, cls, float(p[cls] if early else mean[cls]))
         # (While the head's own run goes on it decides: no check is asked, for it costs CPU
@@ -192,7 +197,7 @@ class _DecisionState:
         assert cfg.check_threshold is not None  # (check is only passed on with a threshold)
         if mean[cls] < cfg.check_threshold:
             return None
-        if gap < (cfg.gap_safety_seconds if classes[cls] in SAFETY else cfg.gap_seconds):
+        if _talk_may_go_on(cfg, classes[cls] in SAFETY, gap):
             return None  # ask about the whole utterance, once the talk has stopped
         self.checked = True
         return self._fire(j, cls, float(mean[cls])) if check(classes[cls]) else None
