@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from voiceguide.speech_in.echo_cancel import load_speexdsp
+from voiceguide.speech_in.echo_guard import SUSPECT_REMOVED_DB
 from voiceguide.speech_in.echo_path import (
     EchoPath,
     OfflineReference,
@@ -132,5 +133,32 @@ def test_with_little_history_before_the_words_a_low_figure_means_cannot_tell() -
         # 0.2 s of the box before the words: too little to prove someone else talked
         assert path.second_look(1.0, 0.3) is None
         assert path.stats.second_looks[-1][2] < 15
+    finally:
+        path.close()
+
+
+def test_the_converged_stage_says_how_much_it_removed_from_some_words() -> None:
+    """removed_over (the echo guard's pick of suspects): much of the box alone is removed,
+    little of a person talking over it, nothing where the box was silent."""
+    box = _talk(14.0, seed=1)
+    box[12 * RATE : int(13.5 * RATE)] = 0.0  # the box pauses from 12 to 13.5 s
+    echo = _room(box, tail=0.05)
+    person = _talk(14.0, seed=9)
+    person[: 10 * RATE] = 0.0
+    person[11 * RATE :] = 0.0  # someone talks from 10 to 11 s, at the echo's level
+    person *= np.sqrt(np.mean(echo[10 * RATE : 11 * RATE] ** 2) / np.mean(person[person != 0] ** 2))
+    quiet = _talk(14.0, seed=4) * 0.3
+    quiet[: int(12.3 * RATE)] = 0.0
+    quiet[int(13.2 * RATE) :] = 0.0  # and again, quietly, while the box is silent
+    path = _converged(echo + person + quiet, box)
+    try:
+        alone = path.removed_over(4.8, 4.2)  # 9.2-9.8 s: the box alone
+        over = path.removed_over(3.9, 3.1)  # 10.1-10.9 s: the person over the box
+        silent = path.removed_over(1.7, 0.9)  # 12.3-13.1 s: the person, the box silent
+        assert alone is not None and alone >= 15
+        assert over is not None and over < SUSPECT_REMOVED_DB  # no look is taken for it
+        assert silent is not None and silent < 1
+        assert path.removed_over(3.0, 3.0) is None  # no span
+        assert path.removed_over(5.5, 5.0) is None  # older than what is kept
     finally:
         path.close()

@@ -128,9 +128,11 @@ class _Echo:
         self,
         unsettled: Callable[[float], bool],
         second_look: Callable[[float, float], bool | None] = lambda _s, _e: None,
+        removed_over: Callable[[float, float], float | None] = lambda _s, _e: None,
     ) -> None:
         self.unsettled = unsettled
         self.second_look = second_look
+        self.removed_over = removed_over
         self.cancelling_poorly = False
         self.talked: list[float] = []  # what talked_within was asked
 
@@ -194,3 +196,26 @@ def test_the_second_look_decides_while_the_canceller_is_not_doing_its_job() -> N
     unsure = _Echo(lambda _: False)  # the look cannot tell
     unsure.cancelling_poorly = True
     assert not EchoGuard(lambda: None, unsure).blocks(match("resume"), words_ago=3.0)
+
+
+def test_words_the_working_canceller_removed_much_of_get_a_second_look() -> None:
+    """Converged and working, the canceller's own figure picks the suspects: the box's residue
+    (much removed) is looked at again, a person over the box (little removed) is not."""
+    looked: list[tuple[float, float]] = []
+
+    def second_look(start_ago: float, end_ago: float) -> bool | None:
+        looked.append((start_ago, end_ago))
+        return start_ago > 2.0  # older words: the box alone; newer: someone over it
+
+    def removed(start_ago: float, end_ago: float) -> float | None:
+        return {3.0: 20.0, 2.5: 4.0, 1.5: 12.0}.get(start_ago)
+
+    guard = EchoGuard(lambda: None, _Echo(lambda _: False, second_look, removed))
+    assert guard.blocks(match("skip"), words_ago=3.0, end_ago=2.8)  # much removed, the box alone
+    assert not guard.blocks(match("skip"), words_ago=2.5, end_ago=2.2)  # little removed: no look
+    assert not guard.blocks(match("skip"), words_ago=1.5, end_ago=1.2)  # looked: someone spoke
+    assert not guard.blocks(match("skip"), words_ago=0.5, end_ago=0.2)  # the figure is unknown
+    # Safety commands are not muted on this: only an untrusted canceller's look drops them.
+    assert not guard.blocks(match("it hurts"), words_ago=3.0, end_ago=2.8)
+    assert looked == [(3.0, 2.8), (1.5, 1.2)]
+    assert guard.dropped == 1

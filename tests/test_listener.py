@@ -214,6 +214,9 @@ class _WorkingCanceller:
     def second_look(self, start_ago: float, end_ago: float) -> bool | None:
         return None
 
+    def removed_over(self, start_ago: float, end_ago: float) -> float | None:
+        return None
+
     def talked_within(self, seconds: float) -> bool:
         return self.talking
 

@@ -108,6 +108,20 @@ def test_the_gap_is_how_long_the_tracker_heard_no_speech(spotter):
     assert spotter._gap(2.5) == np.inf
 
 
+def test_the_words_are_never_talk_older_than_the_head_can_see(spotter):
+    """Speech the tracker heard long before is not the words of a decision made now: with
+    nothing it calls speech in the head's 2 s, the words are the last second."""
+    rng = np.random.default_rng(0)
+    floor = rng.standard_normal(16000 * 8) * 10
+    tone = np.sin(np.arange(8000) * 2 * np.pi * 300 / 16000) * 8000
+    pcm = floor.copy()
+    pcm[16000:24000] += tone  # speech from 1.0 to 1.5 s, then only the floor
+    run(spotter, pcm.astype(np.int16))
+    start, end, _ = spotter._segment(2.5)  # within the head's reach: the tracker's words
+    assert start == pytest.approx(1.0, abs=0.03) and end == pytest.approx(1.5, abs=0.03)
+    assert spotter._segment(7.0)[:2] == pytest.approx((6.0, 7.0))  # 5.5 s later: not those
+
+
 def test_a_command_between_stretches_of_digital_silence_is_decided(spotter):
     """Zeros (padding, a muted input) must not make the fixture's faint hiss count as talk."""
     zeros = np.zeros(24000, np.int16)

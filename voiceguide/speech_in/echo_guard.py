@@ -12,7 +12,8 @@ now is its own voice, since only the help answer may say "stop" (core.commands,
 STOP_NAMING_PROMPTS). And a safety command heard while the canceller cannot be trusted (before
 it converges, or while it removes little) gets a second look at the audio
 (speech_in.double_talk): if the microphone held nothing but the box's echo over those words,
-it was the box's own voice.
+it was the box's own voice. Once the canceller works, a non-safety command whose words it
+removed much of (SUSPECT_REMOVED_DB) gets that look too.
 """
 
 from __future__ import annotations
@@ -24,6 +25,12 @@ from voiceguide.core.commands import SAFETY_COMMANDS, Command
 from voiceguide.core.phrases import PhraseMatch, normalize
 
 PlayingText = Callable[[], str | None]
+# Words over the box from which the converged live canceller removed this much get a second
+# look: a person talking over the box leaves most of their voice, so little is removed (at
+# most 7.0 dB for any command said over it on the train split, either engine), while the
+# box's residue that the neural spotter took for a command had 10-46 dB removed
+# (`bench.second_look --suspects`, docs/benchmarks.md).
+SUSPECT_REMOVED_DB = 8.0
 
 
 class EchoState(Protocol):
@@ -37,6 +44,11 @@ class EchoState(Protocol):
     @property
     def cancelling_poorly(self) -> bool:
         """True if, converged, the canceller lately removes too little of the box's voice."""
+        ...
+
+    def removed_over(self, start_ago: float, end_ago: float) -> float | None:
+        """dB the live canceller, converged then, removed from those seconds; None when it
+        cannot tell."""
         ...
 
     def second_look(self, start_ago: float, end_ago: float) -> bool | None:
@@ -80,6 +92,10 @@ class EchoGuard:
         # someone else talking over the box. Later, what it finds to be the box alone is dropped.
         if look and self._box_alone(words_ago, end_ago, unsure=unsettled):
             return True
+        # Where the canceller works, words it removed much of are suspect: the box's residue,
+        # which the neural spotter now and then takes for "skip". They get the look too.
+        if not look and self._suspect(words_ago, end_ago):
+            return self._box_alone(words_ago, end_ago, unsure=False) or self._playing_says(match)
         return self._playing_says(match)
 
     def over_the_box(self, words_ago: float) -> bool:
@@ -104,6 +120,13 @@ class EchoGuard:
         if alone:
             self.dropped += 1
         return alone
+
+    def _suspect(self, words_ago: float, end_ago: float) -> bool:
+        """True if the live canceller removed SUSPECT_REMOVED_DB or more from the words."""
+        if self.echo is None or not self.echo.talked_within(words_ago):
+            return False
+        removed = self.echo.removed_over(words_ago, end_ago)
+        return removed is not None and removed >= SUSPECT_REMOVED_DB
 
     def _playing_says(self, match: PhraseMatch) -> bool:
         """True (and counted) if every word of `match` is in the phrase being played."""

@@ -107,6 +107,9 @@ class EchoStats:
     # Each second look at a command's words: their span on this stage's clock (seconds of
     # audio processed) and the dB a filter converged on the last seconds removed from it.
     second_looks: list[tuple[float, float, float]] = field(default_factory=list)
+    # The same for each time the echo guard asked what the live stage itself removed from a
+    # command's words (removed_over; for choosing echo_guard.SUSPECT_REMOVED_DB).
+    filter_looks: list[tuple[float, float, float]] = field(default_factory=list)
     # Loud 30 ms blocks with the box talking, counted by the whole dB the linear filter alone
     # removed from each (0-120). Unlike removed_db, a person talking over the box for a few
     # seconds does not drag this down: their voice is most of the energy left in removed_db.
@@ -193,6 +196,9 @@ class EchoPath:
         self._lately: deque[tuple[float, float, float]] = deque(maxlen=LATELY_BLOCKS)
         # What the linear filter removed from the last loud blocks, until an echo is heard.
         self._heard_blocks: deque[float] = deque(maxlen=HEARD_WINDOW_BLOCKS)
+        # (start, end on this stage's clock, energy in, energy out) of the last RECHECK_SECONDS
+        # of blocks, for removed_over: how much of some words' span the live stage removed.
+        self._removal: deque[tuple[float, float, float, float]] = deque()
 
     @property
     def echo_heard(self) -> bool:
@@ -217,6 +223,24 @@ class EchoPath:
         """True if the reference was audible in the last `seconds` of processed audio, or
         so shortly before that its echo could still be ringing (the filter's length)."""
         return self._processed - self._last_sound_p <= seconds + FILTER_SECONDS
+
+    def removed_over(self, start_ago: float, end_ago: float) -> float | None:
+        """How many dB this stage's own filter, converged by then, removed from the microphone
+        from `start_ago` to `end_ago` seconds back (0 where the box was silent); None when it
+        cannot tell (not converged then, the words not kept)."""
+        if start_ago <= end_ago or not self._removal or self.unsettled(start_ago):
+            return None
+        start, end = self._processed - start_ago, self._processed - end_ago
+        if self._converged_at is None and start - self._last_sound_p <= RECENT_SECONDS:
+            return None  # (never converged and the box talked: only a second look can tell)
+        if start < self._removal[0][0]:
+            return None
+        held = [(i, o) for s0, s1, i, o in self._removal if s1 > start and s0 < end]
+        energy_in = sum(i for i, _ in held)
+        out = max(sum(o for _, o in held), 1.0)
+        removed = float(10 * np.log10(energy_in / out)) if energy_in > 0 else 0.0
+        self.stats.filter_looks.append((start, end, removed))
+        return removed
 
     def second_look(self, start_ago: float, end_ago: float) -> bool | None:
         """Was the microphone the box's echo alone from `start_ago` to `end_ago` seconds back?
@@ -372,6 +396,8 @@ class EchoPath:
             self._active = active
         if not active:
             self.stats.passed_seconds += seconds
+            energy = float(np.sum(np.square(block.astype(np.float64))))
+            self._note_removal(seconds, energy, energy)
             return block
         # The reference leads its echo by just ALIGN_MARGIN_SECONDS: speexdsp's filter converges
         # badly on a bulk delay (20 dB removed when aligned, 1.4 dB with 50 ms to spare).
@@ -411,7 +437,14 @@ class EchoPath:
             energy_out = linear  # the canceller measured that output already
         self.stats.energy_in += energy_in
         self.stats.energy_out += energy_out
+        self._note_removal(seconds, energy_in, energy_out)
         return out
+
+    def _note_removal(self, seconds: float, energy_in: float, energy_out: float) -> None:
+        """Keep the last block's energies for removed_over (the last RECHECK_SECONDS)."""
+        self._removal.append((self._processed - seconds, self._processed, energy_in, energy_out))
+        while self._removal[0][1] < self._processed - RECHECK_SECONDS:
+            self._removal.popleft()
 
     def _listen_for_echo(self, by_filter_db: float) -> None:
         """Latch `echo_heard` once the filter removes ECHO_HEARD_DB from its loud blocks."""

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .frontend import RATE_HZ, STEP_SAMPLES, FrontEnd, embedding_end_seconds
+from .frontend import EMB_SPAN_SAMPLES, RATE_HZ, STEP_SAMPLES, FrontEnd, embedding_end_seconds
 from .head import HEAD_FILE, Head, load_head, predict
 
 SAFETY = ("pain", "stop")
@@ -223,6 +223,8 @@ class Spotter:
         self.frontend = frontend or FrontEnd()
         self.check = check if self.config.check_threshold is not None else None
         self._silence = self._silence_embedding()
+        # How far back the head's input reaches from a window's end.
+        self._seen = ((self.head.frames - 1) * STEP_SAMPLES + EMB_SPAN_SAMPLES) / RATE_HZ
         c = self.config
         lower = () if self.check is None or c.check_threshold is None else (c.check_threshold,)
         self._near = min(c.threshold, c.early_threshold, *c.class_thresholds.values(), *lower)
@@ -269,10 +271,13 @@ class Spotter:
         total = len(speech)
         now = self.seconds
         idx = np.flatnonzero(speech[:last])
-        if len(idx) == 0:
+        t0 = now - total / 100
+        # No speech heard, or none the head can still see (its windows span `_seen` seconds):
+        # what it scores is under the tracker's bar (loud babble, the box's residue). Then the
+        # words are taken to be the last second, not talk the tracker heard long before.
+        if len(idx) == 0 or t0 + (idx[-1] + 1) / 100 < until - self._seen:
             return max(0.0, until - 1.0), until, 0.0
         end_i = idx[-1]
-        t0 = now - total / 100
         # utterance start: go back while gaps are shorter than 300 ms, at most 2.5 s
         start_i, gap = end_i, 0
         k = end_i
