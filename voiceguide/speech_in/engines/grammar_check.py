@@ -40,6 +40,10 @@ class GrammarCheck:
         self.asked = 0  # how often the spotter asked, and the CPU it cost (the benchmark's)
         self.cpu_seconds = 0.0
 
+    def reset(self) -> None:
+        """A new stream: what the decoder learnt of the last one's microphone is forgotten."""
+        self._engine.reset()
+
     def hears(self, pcm16: np.ndarray) -> tuple[str | None, float]:
         """(command the grammar names in this audio or None, its confidence)."""
         self.asked += 1

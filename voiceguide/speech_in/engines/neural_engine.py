@@ -130,6 +130,8 @@ class NeuralEngine:
     def reset(self) -> None:
         """Forget the stream so far; times count from zero again."""
         self.spotter.reset()
+        if self.check is not None:
+            self.check.reset()
 
     def _hypotheses(self, detections: list[Detection]) -> list[Hypothesis]:
         return [
