@@ -150,8 +150,8 @@ class PocketsphinxEngine:
         """Forget the stream: drop any utterance in progress; times count from zero."""
         self._forget()
         # Feature extraction starts afresh: the cepstral mean, which each utterance moves
-        # towards what the microphone hears, from the model's own, and the dither's random
-        # numbers from their seed. What a stream is heard as then never depends on what an
+        # towards what the microphone hears, from `settings.cmn_init` again, and the dither's
+        # random numbers from their seed. What a stream is heard as then never depends on what an
         # earlier one held (carried over, the benchmark's figures moved by a point between
         # two runs of the same corpus, as streams met other streams first).
         for decoder in self._decoders():
