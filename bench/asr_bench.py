@@ -546,7 +546,7 @@ def report(s: dict, costs: dict, args: argparse.Namespace, seconds: float) -> st
         # flite's voices are cut from recordings of real people, espeak-ng's are formant
         # synthesis: an engine trained on synthetic speech may hear one kind better.
         "Accuracy over all conditions by speaker: "
-        + ", ".join(f"{k} {v:.0%}" for k, v in s.get("by_speaker", {}).items())
+        + ", ".join(f"{k} {v:.0%}" for k, v in s["by_speaker"].items())
         + ".",
     ]
     return "\n".join(lines)

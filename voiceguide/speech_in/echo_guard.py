@@ -78,7 +78,7 @@ class EchoGuard:
         unsettled = self.echo is not None and self.echo.unsettled(words_ago)
         # The second look is taken only while the canceller is not doing its job: before it
         # has converged, or while it removes little (a real room with drifting clocks). Where
-        # it works, the look's CPU would only delay the command.
+        # it works, the look's CPU would only delay the command, except for suspects (below).
         look = unsettled or (self.echo is not None and self.echo.cancelling_poorly)
         if match.command in SAFETY_COMMANDS:
             # Stop while the box itself is saying it (the help answer); pain and stop when the
@@ -90,12 +90,13 @@ class EchoGuard:
         # just after, may be its own (judged when they were said: the decision may come
         # seconds later, once the utterance ends). They are obeyed only if the look finds
         # someone else talking over the box. Later, what it finds to be the box alone is dropped.
-        if look and self._box_alone(words_ago, end_ago, unsure=unsettled):
+        # Where the canceller works, words it removed much of are suspect (the box's residue,
+        # which the neural spotter now and then takes for "skip") and get the look too; there
+        # `unsettled` is False, so a look that cannot tell obeys them.
+        if (look or self._suspect(words_ago, end_ago)) and self._box_alone(
+            words_ago, end_ago, unsure=unsettled
+        ):
             return True
-        # Where the canceller works, words it removed much of are suspect: the box's residue,
-        # which the neural spotter now and then takes for "skip". They get the look too.
-        if not look and self._suspect(words_ago, end_ago):
-            return self._box_alone(words_ago, end_ago, unsure=False) or self._playing_says(match)
         return self._playing_says(match)
 
     def over_the_box(self, words_ago: float) -> bool:

@@ -231,8 +231,6 @@ class EchoPath:
         if start_ago <= end_ago or not self._removal or self.unsettled(start_ago):
             return None
         start, end = self._processed - start_ago, self._processed - end_ago
-        if self._converged_at is None and start - self._last_sound_p <= RECENT_SECONDS:
-            return None  # (never converged and the box talked: only a second look can tell)
         if start < self._removal[0][0]:
             return None
         held = [(i, o) for s0, s1, i, o in self._removal if s1 > start and s0 < end]

@@ -68,6 +68,7 @@ class _NoReference:
     def start_utt(self) -> None: ...
     def end_utt(self) -> None: ...
     def process_raw(self, pcm: bytes) -> None: ...
+    def reinit_feat(self) -> None: ...
     def hyp(self) -> object:
         return self._Hyp()
 
@@ -142,9 +143,6 @@ class PocketsphinxEngine:
         self._can_denoise = settings.denoise_steady_noise
         self.reset()
 
-    def _decoders(self) -> list[Any]:
-        return [d for d in (self._grammar, self._phones) if not isinstance(d, _NoReference)]
-
     # ---- stream handling ------------------------------------------------------------------
     def reset(self) -> None:
         """Forget the stream: drop any utterance in progress; times count from zero."""
@@ -154,8 +152,8 @@ class PocketsphinxEngine:
         # random numbers from their seed. What a stream is heard as then never depends on what an
         # earlier one held (carried over, the benchmark's figures moved by a point between
         # two runs of the same corpus, as streams met other streams first).
-        for decoder in self._decoders():
-            decoder.reinit_feat()
+        self._grammar.reinit_feat()
+        self._phones.reinit_feat()
 
     def _forget(self) -> None:
         """Drop the utterance in progress and the stream's state, keeping the learnt mean."""
